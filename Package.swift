@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "guestfsd",
+    products: [
+        .executable(name: "guestfsd", targets: ["guestfsd"]),
+        .executable(name: "guestfs-codegen", targets: ["guestfs-codegen"]),
+        .library(name: "GuestfsProtocol", targets: ["GuestfsProtocol"]),
+        .library(name: "GuestfsClient", targets: ["GuestfsClient"]),
+    ],
+    dependencies: [
+        // Typed command-line flags for guestfsd.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // FileDescriptor / Errno wrappers: no raw Int32 descriptors in handlers.
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        .target(name: "GuestfsProtocol"),
+        .target(name: "CGuestfsShim"),
+        .systemLibrary(name: "CBlkid", path: "Sources/CBlkid", pkgConfig: "blkid",
+                       providers: [.apt(["libblkid-dev"])]),
+        .systemLibrary(name: "CParted", path: "Sources/CParted", pkgConfig: "libparted",
+                       providers: [.apt(["libparted-dev"])]),
+        .systemLibrary(name: "CExt2fs", path: "Sources/CExt2fs", pkgConfig: "ext2fs",
+                       providers: [.apt(["libext2fs-dev"])]),
+        .systemLibrary(name: "CLvm2cmd", path: "Sources/CLvm2cmd",
+                       providers: [.apt(["liblvm2-dev"])]),
+        .target(
+            name: "GuestfsDaemon",
+            dependencies: [
+                "GuestfsProtocol", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        .executableTarget(
+            name: "guestfsd",
+            dependencies: [
+                "GuestfsDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .target(
+            name: "GuestfsClient",
+            dependencies: ["GuestfsProtocol"]),
+        .executableTarget(name: "guestfs-codegen"),
+        .testTarget(name: "GuestfsProtocolTests", dependencies: ["GuestfsProtocol"]),
+        .testTarget(
+            name: "GuestfsDaemonTests",
+            dependencies: ["GuestfsDaemon", "GuestfsClient", "GuestfsProtocol"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

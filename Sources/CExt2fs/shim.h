@@ -1,0 +1,2 @@
+#include <ext2fs/ext2fs.h>
+#include <e2p/e2p.h>

@@ -1,0 +1,288 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+import CGuestfsShim
+
+/// What a tool reads on its standard input.
+public enum CommandInput {
+    case none
+    case bytes([UInt8])
+    /// Upload data streamed straight from the library.
+    case stream(FileInStream)
+}
+
+/// Where a tool's standard output goes.
+public enum CommandOutput {
+    case capture
+    case discard
+    /// Streamed to the library as download chunks.
+    case sink(FileOutSink)
+}
+
+public struct CommandResult: Sendable {
+    public var status: Int32
+    public var stdout: [UInt8]
+    public var stderr: [UInt8]
+
+    public var stdoutString: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrString: String { String(decoding: stderr, as: UTF8.self) }
+    /// Exited normally with status 0.
+    public var succeeded: Bool { status == 0 }
+}
+
+/// Runs tools: argv (never a shell string), stdin from bytes or an upload,
+/// stdout captured or streamed, stderr captured.
+public final class CommandRunner {
+    public var searchPath: [String]
+    public var verbose: Bool
+    /// Called with every chunk of stderr as it arrives (progress parsers).
+    public typealias ProgressParser = ([UInt8]) -> Void
+
+    public init(searchPath: [String]? = nil, verbose: Bool = false) {
+        if let searchPath {
+            self.searchPath = searchPath
+        } else {
+            let env = getenv("PATH").map { String(cString: $0) } ?? "/usr/sbin:/usr/bin:/sbin:/bin"
+            var dirs = env.split(separator: ":").map(String.init)
+            for d in ["/usr/sbin", "/usr/bin", "/sbin", "/bin"] where !dirs.contains(d) { dirs.append(d) }
+            self.searchPath = dirs
+        }
+        self.verbose = verbose
+    }
+
+    /// The full path of a tool, or nil when the appliance lacks it.
+    public func which(_ tool: String) -> String? {
+        if tool.contains("/") { return access(tool, X_OK) == 0 ? tool : nil }
+        for dir in searchPath {
+            let p = dir + "/" + tool
+            if access(p, X_OK) == 0 { return p }
+        }
+        return nil
+    }
+
+    public func has(_ tool: String) -> Bool { which(tool) != nil }
+
+    /// Runs argv and waits. A missing tool throws ENOTSUP naming it.
+    @discardableResult
+    public func run(_ argv: [String], stdin: CommandInput = .none, stdout: CommandOutput = .capture,
+                    environment: [String]? = nil, workingDirectory: String? = nil,
+                    onStdout: ProgressParser? = nil, onStderr: ProgressParser? = nil) throws -> CommandResult {
+        precondition(!argv.isEmpty)
+        guard let path = which(argv[0]) else {
+            throw DaemonError(ENOTSUP, "\(argv[0]): the tool is not available in this appliance")
+        }
+        if verbose { logLine("guestfsd: run: \(argv.joined(separator: " "))") }
+
+        var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        func closeAll() { for fd in inPipe + outPipe + errPipe where fd >= 0 { close(fd) } }
+        guard guestfs_shim_pipe2_cloexec(&outPipe) == 0, guestfs_shim_pipe2_cloexec(&errPipe) == 0 else {
+            closeAll()
+            throw DaemonError.system("pipe")
+        }
+        let feedsInput: Bool
+        switch stdin {
+        case .none: feedsInput = false
+        default: feedsInput = true
+        }
+        if feedsInput, guestfs_shim_pipe2_cloexec(&inPipe) != 0 {
+            closeAll()
+            throw DaemonError.system("pipe")
+        }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if feedsInput {
+            posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        if let workingDirectory {
+            _ = guestfs_shim_spawn_addchdir(&actions, workingDirectory)
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The child must not inherit our blocked signals or SIGPIPE ignore.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var env = environment ?? Self.defaultEnvironment()
+        if environment == nil, !env.contains(where: { $0.hasPrefix("LC_ALL=") }) { env.append("LC_ALL=C") }
+        var pid: pid_t = 0
+        let spawnResult = withCStrings(argv) { cArgv in
+            withCStrings(env) { cEnv in
+                posix_spawn(&pid, path, &actions, &attributes, cArgv, cEnv)
+            }
+        }
+        close(outPipe[1]); outPipe[1] = -1
+        close(errPipe[1]); errPipe[1] = -1
+        if feedsInput { close(inPipe[0]); inPipe[0] = -1 }
+        if spawnResult != 0 {
+            closeAll()
+            throw DaemonError(spawnResult, "\(argv[0]): \(errnoDescription(spawnResult))")
+        }
+
+        var result = CommandResult(status: -1, stdout: [], stderr: [])
+        var failure: Error?
+        do {
+            try pump(stdin: stdin, stdinFD: inPipe[1], stdoutFD: outPipe[0], stderrFD: errPipe[0],
+                     stdout: stdout, into: &result, onStdout: onStdout, onStderr: onStderr)
+        } catch {
+            failure = error
+            kill(pid, SIGKILL)
+        }
+        inPipe[1] = -1  // closed by pump
+        closeAll()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if status & 0x7f == 0 {
+            result.status = (status >> 8) & 0xff
+        } else {
+            result.status = 128 + (status & 0x7f)
+        }
+        if let failure { throw failure }
+        return result
+    }
+
+    /// Runs argv and throws its stderr (or stdout) as the error message
+    /// when it exits with a non-zero status.
+    @discardableResult
+    public func runChecked(_ argv: [String], stdin: CommandInput = .none, stdout: CommandOutput = .capture,
+                           environment: [String]? = nil, workingDirectory: String? = nil,
+                           onStdout: ProgressParser? = nil, onStderr: ProgressParser? = nil) throws -> CommandResult {
+        let r = try run(argv, stdin: stdin, stdout: stdout, environment: environment,
+                        workingDirectory: workingDirectory, onStdout: onStdout, onStderr: onStderr)
+        guard r.succeeded else {
+            var message = r.stderrString.trimmingTrailingNewlines()
+            if message.isEmpty { message = r.stdoutString.trimmingTrailingNewlines() }
+            if message.isEmpty { message = "exited with status \(r.status)" }
+            throw DaemonError(message: "\(argv[0]): \(message)")
+        }
+        return r
+    }
+
+    private func pump(stdin: CommandInput, stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32,
+                      stdout: CommandOutput, into result: inout CommandResult,
+                      onStdout: ProgressParser?, onStderr: ProgressParser?) throws {
+        var inFD = stdinFD
+        var outOpen = true, errOpen = true
+        var pendingInput: [UInt8] = []
+        var pendingOffset = 0
+        var inputDone = false
+        switch stdin {
+        case .bytes(let b): pendingInput = b
+        default: break
+        }
+        if inFD >= 0 { _ = fcntl(inFD, F_SETFL, fcntl(inFD, F_GETFL) | O_NONBLOCK) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+        defer {
+            buffer.deallocate()
+            if inFD >= 0 { close(inFD) }
+        }
+        while outOpen || errOpen {
+            // Refill what we feed the tool from the upload when needed.
+            if inFD >= 0, pendingOffset >= pendingInput.count, !inputDone {
+                if case .stream(let s) = stdin {
+                    if let chunk = try s.nextChunk() {
+                        pendingInput = Array(chunk)
+                        pendingOffset = 0
+                    } else {
+                        inputDone = true
+                    }
+                } else {
+                    inputDone = true
+                }
+            }
+            if inFD >= 0, inputDone, pendingOffset >= pendingInput.count {
+                close(inFD)
+                inFD = -1
+            }
+            var fds: [pollfd] = []
+            if outOpen { fds.append(pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)) }
+            if errOpen { fds.append(pollfd(fd: stderrFD, events: Int16(POLLIN), revents: 0)) }
+            if inFD >= 0 { fds.append(pollfd(fd: inFD, events: Int16(POLLOUT), revents: 0)) }
+            let r = poll(&fds, nfds_t(fds.count), -1)
+            if r < 0 {
+                if errno == EINTR { continue }
+                throw DaemonError.system("poll")
+            }
+            for p in fds where p.revents != 0 {
+                if p.fd == inFD {
+                    let n = pendingInput.withUnsafeBytes { raw in
+                        Glibc.write(inFD, raw.baseAddress! + pendingOffset, raw.count - pendingOffset)
+                    }
+                    if n > 0 {
+                        pendingOffset += n
+                    } else if n < 0 && errno != EAGAIN && errno != EINTR {
+                        // The tool closed its input (EPIPE): stop feeding it,
+                        // but the upload must still be consumed by the caller.
+                        close(inFD)
+                        inFD = -1
+                    }
+                    continue
+                }
+                let n = read(p.fd, buffer.baseAddress, buffer.count)
+                if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+                if n <= 0 {
+                    if p.fd == stdoutFD { outOpen = false } else { errOpen = false }
+                    continue
+                }
+                let data = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+                if p.fd == stdoutFD {
+                    onStdout?(Array(data))
+                    switch stdout {
+                    case .capture: result.stdout.append(contentsOf: data)
+                    case .discard: break
+                    case .sink(let sink): try sink.write(data)
+                    }
+                } else {
+                    onStderr?(Array(data))
+                    if result.stderr.count < 1 << 20 { result.stderr.append(contentsOf: data) }
+                }
+            }
+        }
+    }
+
+    static func defaultEnvironment() -> [String] {
+        var env: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            env.append(String(cString: entry))
+            p += 1
+        }
+        return env
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of the strings.
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { for p in pointers { free(p) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+extension String {
+    func trimmingTrailingNewlines() -> String {
+        var s = Substring(self)
+        while let last = s.last, last == "\n" || last == "\r" || last == " " { s.removeLast() }
+        return String(s)
+    }
+}
+
+/// Writes one line to standard error (no stdio globals: strict concurrency).
+public func logLine(_ line: String) {
+    var text = line + "\n"
+    text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}

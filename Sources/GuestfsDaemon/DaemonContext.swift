@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import GuestfsProtocol
+
+/// How an argument string must be checked and translated before a handler
+/// sees it (the `kind` of each arg in the protocol JSON).
+public enum ArgumentKind: Sendable {
+    case pathname, device, mountable, devOrPath, mountableOrPath, guid, filename
+}
+
+/// What handlers share: the sysroot, device names, the tool runner and
+/// progress reporting. One per daemon.
+public final class DaemonContext {
+    public let sysroot: Sysroot
+    public var devices: DeviceNames
+    public let runner: CommandRunner
+    public let verbose: Bool
+    /// True inside the appliance (not standalone on a host).
+    public let inAppliance: Bool
+    let progressReporter: ProgressReporter
+    /// Free-form per-session state that handler files keep (umask, LVM
+    /// handle, ...), keyed by a name of their choosing.
+    public var state: [String: Any] = [:]
+
+    public init(sysroot: Sysroot, devices: DeviceNames = DeviceNames(), runner: CommandRunner = CommandRunner(),
+                verbose: Bool = false, inAppliance: Bool = false, clock: DaemonClock = MonotonicClock()) {
+        self.sysroot = sysroot
+        self.devices = devices
+        self.runner = runner
+        self.verbose = verbose
+        self.inAppliance = inAppliance
+        self.progressReporter = ProgressReporter(clock: clock)
+    }
+
+    /// Reports how far a long call has got; rate-limited as upstream does.
+    public func progress(_ position: UInt64, of total: UInt64) throws {
+        try progressReporter.report(position: position, total: total)
+    }
+
+    /// Checks and translates one argument by kind.
+    public func checkArgument(_ value: String, kind: ArgumentKind, name: String) throws -> String {
+        switch kind {
+        case .pathname:
+            return try checkPathname(value)
+        case .device:
+            return try resolveDevice(value)
+        case .mountable:
+            if value.hasPrefix("btrfsvol:") {
+                let rest = value.dropFirst("btrfsvol:".count)
+                // btrfsvol:/dev/sda2/subvol: the device is the first /dev/X part.
+                guard rest.hasPrefix("/dev/") else {
+                    throw DaemonError(EINVAL, "\(value): expecting a device name")
+                }
+                let afterDev = rest.dropFirst(5)
+                let deviceEnd = afterDev.firstIndex(of: "/") ?? afterDev.endIndex
+                let device = String(rest[rest.startIndex..<deviceEnd])
+                return "btrfsvol:" + (try resolveDevice(device)) + afterDev[deviceEnd...]
+            }
+            return try resolveDevice(value)
+        case .devOrPath:
+            return value.hasPrefix("/dev/") ? try resolveDevice(value) : try checkPathname(value)
+        case .mountableOrPath:
+            if value.hasPrefix("/dev/") || value.hasPrefix("btrfsvol:") {
+                return try checkArgument(value, kind: .mountable, name: name)
+            }
+            return try checkPathname(value)
+        case .guid, .filename:
+            return value
+        }
+    }
+
+    public func checkPathname(_ path: String) throws -> String {
+        guard path.hasPrefix("/") else {
+            throw DaemonError(message: "\(path): path must start with a / character")
+        }
+        if path.utf8.count >= Int(PATH_MAX) {
+            throw DaemonError(ENAMETOOLONG, "\(path.prefix(64))...: \(errnoDescription(ENAMETOOLONG))")
+        }
+        return path
+    }
+
+    public func resolveDevice(_ name: String) throws -> String {
+        guard name.hasPrefix("/dev/") else {
+            throw DaemonError(message: "\(name): expecting a device name")
+        }
+        return try devices.node(for: name)
+    }
+
+    /// The name returned to the library for a device node.
+    public func canonicalDeviceName(_ node: String) -> String {
+        if node.hasPrefix("btrfsvol:") {
+            let rest = node.dropFirst("btrfsvol:".count)
+            guard rest.hasPrefix("/dev/") else { return node }
+            let afterDev = rest.dropFirst(5)
+            let deviceEnd = afterDev.firstIndex(of: "/") ?? afterDev.endIndex
+            return "btrfsvol:" + devices.canonical(String(rest[rest.startIndex..<deviceEnd])) + afterDev[deviceEnd...]
+        }
+        return devices.canonical(node)
+    }
+
+    // MARK: Paths
+
+    /// Resolves a guest path to a host path inside the sysroot.
+    public func resolve(_ guestPath: String, followFinal: Bool = true) throws -> String {
+        try sysroot.resolve(guestPath, followFinal: followFinal)
+    }
+}
