@@ -3,5 +3,12 @@
 /// and its check looks for the tools it needs in the appliance. Groups not
 /// listed answer "not available".
 public enum OptionalGroups {
-    public static let checks: [String: @Sendable (DaemonContext) -> Bool] = [:]
+    public static let checks: [String: @Sendable (DaemonContext) -> Bool] = {
+        var c: [String: @Sendable (DaemonContext) -> Bool] = [:]
+        // Files, transfer, commands (Files.swift, Transfer.swift, Commands.swift):
+        // Devices and partitions (Devices.swift, Partitions.swift):
+        // Filesystems and mount (Filesystems.swift, Mount.swift, ...):
+        // LVM (LVM.swift):
+        return c
+    }()
 }

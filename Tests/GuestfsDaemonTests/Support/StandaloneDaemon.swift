@@ -1,0 +1,123 @@
+import Foundation
+import GuestfsClient
+import GuestfsProtocol
+
+/// The real `guestfsd` binary started in standalone mode, in a private
+/// mount namespace, with scratch disk images attached as loop devices and
+/// a temporary sysroot; a `GuestfsClient` connected to it. Root only:
+/// `StandaloneDaemon.available` says whether the machine allows it.
+final class StandaloneDaemon {
+    let client: GuestfsClient
+    let directory: String
+    let sysroot: String
+    let images: [String]
+    let process: Process
+    let stderrPath: String
+
+    /// root, unshare and losetup present, and the daemon binary built.
+    static let available: Bool = {
+        getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare")
+            && FileManager.default.isExecutableFile(atPath: daemonPath)
+            && (FileManager.default.isExecutableFile(atPath: "/usr/sbin/losetup") || FileManager.default.isExecutableFile(atPath: "/sbin/losetup"))
+    }()
+
+    /// The guestfsd built beside this test bundle.
+    static let daemonPath: String = {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        // .build/<triple>/debug/guestfsdPackageTests.xctest or .../debug/xxx
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("guestfsd").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return "guestfsd"
+    }()
+
+    /// Starts a daemon with one sparse image per entry of `diskSizesMB`.
+    /// `prepare` runs on each image path before it is attached.
+    init(diskSizesMB: [Int] = [], extraArguments: [String] = [], verbose: Bool = false) throws {
+        directory = NSTemporaryDirectory() + "guestfsd-test-" + UUID().uuidString.prefix(8)
+        sysroot = directory + "/sysroot"
+        try FileManager.default.createDirectory(atPath: sysroot, withIntermediateDirectories: true)
+        var images: [String] = []
+        for (i, size) in diskSizesMB.enumerated() {
+            let path = directory + "/disk\(i).img"
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+            let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try h.truncate(atOffset: UInt64(size) * 1024 * 1024)
+            try h.close()
+            images.append(path)
+        }
+        self.images = images
+        let socketPath = directory + "/sock"
+        stderrPath = directory + "/stderr"
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        var args = ["-m", "--propagation", "private", Self.daemonPath, "--listen", "unix:" + socketPath, "--sysroot", sysroot]
+        for image in images { args += ["--drive", image] }
+        if verbose { args.append("--verbose") }
+        p.arguments = args + extraArguments
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        try p.run()
+        process = p
+        client = try GuestfsClient.connect(unixPath: socketPath, timeoutSeconds: 20)
+        try client.waitForLaunch()
+    }
+
+    /// What the daemon wrote on stderr so far.
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Closes the connection, waits for the daemon to exit (it detaches its
+    /// loop devices) and removes the scratch directory.
+    func stop() {
+        shutdown(client.fd, Int32(SHUT_RDWR))
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    deinit { if process.isRunning { stop() } }
+}
+
+/// Runs `body` with a fresh standalone daemon and always stops it.
+func withStandaloneDaemon<R>(diskSizesMB: [Int] = [], verbose: Bool = false,
+                             _ body: (StandaloneDaemon) throws -> R) throws -> R {
+    let d = try StandaloneDaemon(diskSizesMB: diskSizesMB, verbose: verbose)
+    defer { d.stop() }
+    return try body(d)
+}
+
+/// The errno name of a daemon error, or nil if `body` did not fail with one.
+func daemonErrno(_ body: () throws -> Void) -> String? {
+    do {
+        try body()
+        return nil
+    } catch GuestfsClientError.daemon(let errno, _) {
+        return errno
+    } catch {
+        return "not a daemon error: \(error)"
+    }
+}
+
+/// Runs a host command and returns its stdout (tests use it to check
+/// outcomes independently of the daemon).
+@discardableResult
+func host(_ argv: [String], allowFailure: Bool = false) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = argv
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    if !allowFailure && p.terminationStatus != 0 {
+        throw GuestfsClientError.protocolViolation("\(argv.joined(separator: " ")) exited \(p.terminationStatus)")
+    }
+    return String(decoding: data, as: UTF8.self)
+}
