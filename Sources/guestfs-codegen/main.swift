@@ -160,6 +160,13 @@ do {
         }
         o += "    }\n}\n\n"
     }
+    o += "/// Decodes the args struct of any procedure (nil for procedures without one).\n"
+    o += "public func decodeArguments(of procedure: Procedure, from r: inout XDRReader, optargsBitmask: UInt64) throws(XDRError) -> (any ProcedureArguments)? {\n"
+    o += "    switch procedure {\n"
+    for p in procedures where p.hasArgsStruct {
+        o += "    case .\(label(p.name)): return try \(argsTypeName(p.name))(xdr: &r, optargsBitmask: optargsBitmask)\n"
+    }
+    o += "    default: return nil\n    }\n}\n"
     try write("GuestfsProtocol/Generated/Args.swift", o)
 }
 
@@ -306,6 +313,53 @@ do {
     }
     o += "}\n"
     try write("GuestfsClient/Generated/Calls.swift", o)
+}
+
+// MARK: Round-trip tests of every struct and args type
+
+func sampleValue(_ swiftType: String, _ i: Int) -> String {
+    switch swiftType {
+    case "String", "String?": return quoted(String(repeating: "s\(i)é", count: i % 3 + 1))
+    case "[String]", "[String]?": return "[" + (0..<(i % 3)).map { quoted("item\($0)") }.joined(separator: ", ") + "]"
+    case "Bool", "Bool?": return i % 2 == 0 ? "true" : "false"
+    case "Int32", "Int32?": return "Int32(\(-(i * 7919) - 1))"
+    case "UInt32": return "UInt32(\(i * 104729 + 3))"
+    case "Int64", "Int64?": return "Int64(\(-(i * 1_000_000_007) - 5))"
+    case "UInt64": return "UInt64(\(i) << 40 | 9)"
+    case "[UInt8]": return "[" + (0..<(i % 5)).map { "\($0 * 51)" }.joined(separator: ", ") + "]"
+    case "Float": return "Float(\(i)) + 0.25"
+    case "UInt8": return "UInt8(\(65 + i % 26))"
+    default: fatalError("no sample for \(swiftType)")
+    }
+}
+
+do {
+    var o = "import GuestfsProtocol\nimport Testing\n\n"
+    o += "private func roundTrip<T: XDRCodable & Equatable>(_ v: T) throws -> T {\n"
+    o += "    var w = XDRWriter()\n    v.encode(xdr: &w)\n"
+    o += "    return try w.bytes.withUnsafeBytes { raw in\n        var r = XDRReader(raw)\n        let d = try T(xdr: &r)\n        #expect(r.isAtEnd)\n        return d\n    }\n}\n\n"
+    o += "private func roundTrip<T: ProcedureArguments & Equatable>(_ v: T) throws -> T {\n"
+    o += "    var w = XDRWriter()\n    v.encode(xdr: &w)\n"
+    o += "    return try w.bytes.withUnsafeBytes { raw in\n        var r = XDRReader(raw)\n        let d = try T(xdr: &r, optargsBitmask: v.optargsBitmask)\n        #expect(r.isAtEnd)\n        return d\n    }\n}\n\n"
+    o += "@Suite struct GeneratedStructRoundTrips {\n"
+    for s in spec.structs {
+        let t = structTypeName(s.name)
+        let values = s.fields.enumerated().map { i, f in "\(label(f.name)): \(f.xdr == "opaque[32]" ? quoted(String(repeating: "u", count: 31) + "\(i % 10)") : sampleValue(fieldType(f).swiftType, i + 1))" }
+        o += "    @Test func \(camel(s.name))() throws {\n"
+        o += "        let v = \(t)(" + values.joined(separator: ", ") + ")\n"
+        o += "        #expect(try roundTrip(v) == v)\n    }\n\n"
+    }
+    o += "}\n\n@Suite struct GeneratedArgsRoundTrips {\n"
+    for p in procedures where p.hasArgsStruct {
+        var values = p.wireArgs.enumerated().map { i, a in "\(label(a.name)): \(sampleValue(argType(a).swiftType, i + p.proc))" }
+        values += p.optargs.enumerated().map { i, a in "\(label(a.name)): " + ((i + p.proc) % 3 == 0 ? "nil" : sampleValue(optargType(a).swiftType, i)) }
+        o += "    @Test func \(camel(p.name))() throws {\n"
+        o += "        let v = \(argsTypeName(p.name))(" + values.joined(separator: ", ") + ")\n"
+        o += "        #expect(try roundTrip(v) == v)\n    }\n\n"
+    }
+    o += "}\n"
+    let testPath = sourcesDir + "/../Tests/GuestfsProtocolTests/Generated/GeneratedRoundTripTests.swift"
+    try (header + o).write(toFile: testPath, atomically: true, encoding: .utf8)
 }
 
 print("generated \(procedures.count) procedures, \(spec.structs.count) structs into \(sourcesDir)")
