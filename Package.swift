@@ -42,6 +42,7 @@ let package = Package(
             name: "GuestfsClient",
             dependencies: ["GuestfsProtocol"]),
         .executableTarget(name: "guestfs-codegen"),
+        .executableTarget(name: "guestfsd-bench", dependencies: ["GuestfsClient", "GuestfsProtocol"]),
         .testTarget(name: "GuestfsProtocolTests", dependencies: ["GuestfsProtocol"]),
         .testTarget(
             name: "GuestfsDaemonTests",

@@ -38,8 +38,17 @@ public final class DaemonContext {
         try progressReporter.report(position: position, total: total)
     }
 
-    /// Checks and translates one argument by kind.
-    public func checkArgument(_ value: String, kind: ArgumentKind, name: String) throws -> String {
+    /// Checks and translates one argument by kind. Errors read as
+    /// upstream's do: "PROC_stub: NAME: No such file or directory".
+    public func checkArgument(_ value: String, kind: ArgumentKind, procedure: String) throws -> String {
+        do {
+            return try checkArgument(value, kind: kind)
+        } catch let e as DaemonError {
+            throw DaemonError(e.errno, "\(procedure)_stub: \(e.message)")
+        }
+    }
+
+    func checkArgument(_ value: String, kind: ArgumentKind) throws -> String {
         switch kind {
         case .pathname:
             return try checkPathname(value)
@@ -49,9 +58,7 @@ public final class DaemonContext {
             if value.hasPrefix("btrfsvol:") {
                 let rest = value.dropFirst("btrfsvol:".count)
                 // btrfsvol:/dev/sda2/subvol: the device is the first /dev/X part.
-                guard rest.hasPrefix("/dev/") else {
-                    throw DaemonError(EINVAL, "\(value): expecting a device name")
-                }
+                guard rest.hasPrefix("/dev/") else { throw DeviceNames.missing(value) }
                 let afterDev = rest.dropFirst(5)
                 let deviceEnd = afterDev.firstIndex(of: "/") ?? afterDev.endIndex
                 let device = String(rest[rest.startIndex..<deviceEnd])
@@ -62,7 +69,7 @@ public final class DaemonContext {
             return value.hasPrefix("/dev/") ? try resolveDevice(value) : try checkPathname(value)
         case .mountableOrPath:
             if value.hasPrefix("/dev/") || value.hasPrefix("btrfsvol:") {
-                return try checkArgument(value, kind: .mountable, name: name)
+                return try checkArgument(value, kind: .mountable)
             }
             return try checkPathname(value)
         case .guid, .filename:
@@ -72,7 +79,7 @@ public final class DaemonContext {
 
     public func checkPathname(_ path: String) throws -> String {
         guard path.hasPrefix("/") else {
-            throw DaemonError(message: "\(path): path must start with a / character")
+            throw DaemonError(message: "path must start with a / character")
         }
         if path.utf8.count >= Int(PATH_MAX) {
             throw DaemonError(ENAMETOOLONG, "\(path.prefix(64))...: \(errnoDescription(ENAMETOOLONG))")
@@ -80,10 +87,10 @@ public final class DaemonContext {
         return path
     }
 
+    /// The node of a device name; ENOENT when there is no such device
+    /// (names outside /dev included, as upstream).
     public func resolveDevice(_ name: String) throws -> String {
-        guard name.hasPrefix("/dev/") else {
-            throw DaemonError(message: "\(name): expecting a device name")
-        }
+        guard name.hasPrefix("/dev/") else { throw DeviceNames.missing(name) }
         return try devices.node(for: name)
     }
 

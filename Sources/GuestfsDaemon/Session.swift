@@ -107,9 +107,9 @@ public final class Session {
         } else if header.status != MessageStatus.ok.rawValue {
             problem = "unexpected message status \(header.status) in a call"
         } else if procedure == nil {
-            problem = "unknown procedure number \(header.procedure)"
+            problem = "unknown procedure number \(header.procedure), set LIBGUESTFS_PATH to point to the matching libguestfs appliance directory"
         } else if procedure!.optargCount < 64, header.optargsBitmask >> UInt64(procedure!.optargCount) != 0 {
-            problem = "unknown option in optional arguments bitmask (this can happen if a program is compiled against a newer version of libguestfs, then dynamically linked to an older version)"
+            problem = "unknown option in optional arguments bitmask (this can happen if a program is compiled against a newer version of libguestfs, then run against an older version of the daemon)"
         } else {
             problem = nil
         }
@@ -127,10 +127,6 @@ public final class Session {
             return procedure
         }
 
-        // Copy the args out of the input buffer: FileIn chunks will reuse it.
-        let argsBytes = Array(UnsafeRawBufferPointer(rebasing: r.bytes[r.offset...]))
-        input.consume(frameLength)
-
         let fileIn = transfer.fileIn, fileOut = transfer.fileOut
         fileIn.begin(active: procedure.hasFileIn)
         fileOut.begin(active: procedure.hasFileOut)
@@ -139,9 +135,20 @@ public final class Session {
         beginReply(status: .ok)
         var failure: DaemonError?
         do {
-            try argsBytes.withUnsafeBytes { raw in
-                var ar = XDRReader(raw)
-                try actions.dispatch(procedure, args: &ar, optargsBitmask: header.optargsBitmask,
+            if procedure.hasFileIn || procedure.hasFileOut {
+                // Transfers read the channel through the same buffer (chunks,
+                // cancel flags): take the args out of it first.
+                let argsBytes = Array(UnsafeRawBufferPointer(rebasing: r.bytes[r.offset...]))
+                input.consume(frameLength)
+                try argsBytes.withUnsafeBytes { raw in
+                    var ar = XDRReader(raw)
+                    try actions.dispatch(procedure, args: &ar, optargsBitmask: header.optargsBitmask,
+                                         transfer: transfer, reply: &reply)
+                }
+            } else {
+                // Nothing else reads the channel during the call: decode in place.
+                defer { input.consume(frameLength) }
+                try actions.dispatch(procedure, args: &r, optargsBitmask: header.optargsBitmask,
                                      transfer: transfer, reply: &reply)
             }
         } catch is TransferCancelled {

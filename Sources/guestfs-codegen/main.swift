@@ -241,11 +241,11 @@ do {
                 let value = "a.\(name)"
                 if let k = kindCase(a.kind) {
                     if a.type == "StringList" {
-                        d += "            let \(name)_ = try \(value).map { try ctx.checkArgument($0, kind: \(k), name: \(quoted(a.name))) }\n"
+                        d += "            let \(name)_ = try \(value).map { try ctx.checkArgument($0, kind: \(k), procedure: \(quoted(p.name))) }\n"
                     } else if a.type == "OptString" {
-                        d += "            let \(name)_ = try \(value).map { try ctx.checkArgument($0, kind: \(k), name: \(quoted(a.name))) }\n"
+                        d += "            let \(name)_ = try \(value).map { try ctx.checkArgument($0, kind: \(k), procedure: \(quoted(p.name))) }\n"
                     } else {
-                        d += "            let \(name)_ = try ctx.checkArgument(\(value), kind: \(k), name: \(quoted(a.name)))\n"
+                        d += "            let \(name)_ = try ctx.checkArgument(\(value), kind: \(k), procedure: \(quoted(p.name)))\n"
                     }
                     callArgs.append("\(name): \(name)_")
                 } else {

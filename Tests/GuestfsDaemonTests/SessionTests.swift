@@ -157,7 +157,7 @@ private func xdr(_ body: (inout XDRWriter) -> Void) -> [UInt8] {
         let h = try SessionHarness()
         let reply = try h.rawCall(proc)
         #expect(reply.header.status == 1)
-        #expect(reply.error?.message == "unknown procedure number \(proc)")
+        #expect(reply.error?.message.hasPrefix("unknown procedure number \(proc),") == true)
         try h.client.pingDaemon()
     }
 

@@ -25,7 +25,8 @@ extension Handlers {
     }
 
     public func internalFeatureAvailable(group: String) throws -> Int32 {
-        guard Procedure.optionalGroups.contains(group) else { return -1 }
+        // 0 available, 1 not available, 2 unknown group (as upstream).
+        guard Procedure.optionalGroups.contains(group) else { return 2 }
         return context.isGroupAvailable(group) ? 0 : 1
     }
 

@@ -11,17 +11,17 @@ extension GuestfsActions {
         switch procedure {
         case .mount:
             let a = try MountArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, name: "mountable")
+            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, procedure: "mount")
             try mount(mountable: mountable_, mountpoint: a.mountpoint)
         case .sync:
             try sync()
         case .touch:
             let a = try TouchArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "touch")
             try touch(path: path_)
         case .ll:
             let a = try LlArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, name: "directory")
+            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, procedure: "ll")
             let result = try ll(directory: directory_)
             w.write(result as String)
         case .listDevices:
@@ -50,7 +50,7 @@ extension GuestfsActions {
             w.write(list: result)
         case .augInit:
             let a = try AugInitArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .pathname, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .pathname, procedure: "aug_init")
             try augInit(root: root_, flags: a.flags)
         case .augDefvar:
             let a = try AugDefvarArgs(xdr: &r, optargsBitmask: optargsBitmask)
@@ -93,69 +93,69 @@ extension GuestfsActions {
             w.write(result as [String])
         case .rm:
             let a = try RmArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "rm")
             try rm(path: path_)
         case .rmdir:
             let a = try RmdirArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "rmdir")
             try rmdir(path: path_)
         case .rmRf:
             let a = try RmRfArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "rm_rf")
             try rmRf(path: path_)
         case .mkdir:
             let a = try MkdirArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "mkdir")
             try mkdir(path: path_)
         case .mkdirP:
             let a = try MkdirPArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "mkdir_p")
             try mkdirP(path: path_)
         case .chmod:
             let a = try ChmodArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "chmod")
             try chmod(mode: a.mode, path: path_)
         case .chown:
             let a = try ChownArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "chown")
             try chown(owner: a.owner, group: a.group, path: path_)
         case .exists:
             let a = try ExistsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "exists")
             let result = try exists(path: path_)
             w.write(result as Bool)
         case .isFile:
             let a = try IsFileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "is_file")
             let result = try isFile(path: path_, followsymlinks: a.followsymlinks)
             w.write(result as Bool)
         case .isDir:
             let a = try IsDirArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "is_dir")
             let result = try isDir(path: path_, followsymlinks: a.followsymlinks)
             w.write(result as Bool)
         case .pvcreate:
             let a = try PvcreateArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "pvcreate")
             try pvcreate(device: device_)
         case .vgcreate:
             let a = try VgcreateArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let physvols_ = try a.physvols.map { try ctx.checkArgument($0, kind: .device, name: "physvols") }
+            let physvols_ = try a.physvols.map { try ctx.checkArgument($0, kind: .device, procedure: "vgcreate") }
             try vgcreate(volgroup: a.volgroup, physvols: physvols_)
         case .lvcreate:
             let a = try LvcreateArgs(xdr: &r, optargsBitmask: optargsBitmask)
             try lvcreate(logvol: a.logvol, volgroup: a.volgroup, mbytes: a.mbytes)
         case .sfdisk:
             let a = try SfdiskArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "sfdisk")
             try sfdisk(device: device_, cyls: a.cyls, heads: a.heads, sectors: a.sectors, lines: a.lines)
         case .writeFile:
             let a = try WriteFileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "write_file")
             try writeFile(path: path_, content: a.content, size: a.size)
         case .umount:
             let a = try UmountArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let pathordevice_ = try ctx.checkArgument(a.pathordevice, kind: .devOrPath, name: "pathordevice")
+            let pathordevice_ = try ctx.checkArgument(a.pathordevice, kind: .devOrPath, procedure: "umount")
             try umount(pathordevice: pathordevice_, force: a.force, lazyunmount: a.lazyunmount)
         case .mounts:
             let result = try mounts()
@@ -166,7 +166,7 @@ extension GuestfsActions {
             try lvmRemoveAll()
         case .file:
             let a = try FileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .devOrPath, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .devOrPath, procedure: "file")
             let result = try file(path: path_)
             w.write(result as String)
         case .command:
@@ -179,98 +179,98 @@ extension GuestfsActions {
             w.write(result as [String])
         case .statvfs:
             let a = try StatvfsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "statvfs")
             let result = try statvfs(path: path_)
             result.encode(xdr: &w)
         case .tune2fsL:
             let a = try Tune2fsLArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "tune2fs_l")
             let result = try tune2fsL(device: device_)
             w.write(result as [String])
         case .blockdevSetro:
             let a = try BlockdevSetroArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blockdev_setro")
             try blockdevSetro(device: device_)
         case .blockdevSetrw:
             let a = try BlockdevSetrwArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blockdev_setrw")
             try blockdevSetrw(device: device_)
         case .blockdevGetro:
             let a = try BlockdevGetroArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blockdev_getro")
             let result = try blockdevGetro(device: device_)
             w.write(result as Bool)
         case .blockdevGetss:
             let a = try BlockdevGetssArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blockdev_getss")
             let result = try blockdevGetss(device: device_)
             w.write(result as Int32)
         case .blockdevGetbsz:
             let a = try BlockdevGetbszArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blockdev_getbsz")
             let result = try blockdevGetbsz(device: device_)
             w.write(result as Int32)
         case .blockdevSetbsz:
             let a = try BlockdevSetbszArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blockdev_setbsz")
             try blockdevSetbsz(device: device_, blocksize: a.blocksize)
         case .blockdevGetsz:
             let a = try BlockdevGetszArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blockdev_getsz")
             let result = try blockdevGetsz(device: device_)
             w.write(result as Int64)
         case .blockdevGetsize64:
             let a = try BlockdevGetsize64Args(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blockdev_getsize64")
             let result = try blockdevGetsize64(device: device_)
             w.write(result as Int64)
         case .blockdevFlushbufs:
             let a = try BlockdevFlushbufsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blockdev_flushbufs")
             try blockdevFlushbufs(device: device_)
         case .blockdevRereadpt:
             let a = try BlockdevRereadptArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blockdev_rereadpt")
             try blockdevRereadpt(device: device_)
         case .upload:
             let a = try UploadArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let remotefilename_ = try ctx.checkArgument(a.remotefilename, kind: .devOrPath, name: "remotefilename")
+            let remotefilename_ = try ctx.checkArgument(a.remotefilename, kind: .devOrPath, procedure: "upload")
             try upload(filename: transfer.fileIn, remotefilename: remotefilename_)
         case .download:
             let a = try DownloadArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let remotefilename_ = try ctx.checkArgument(a.remotefilename, kind: .devOrPath, name: "remotefilename")
+            let remotefilename_ = try ctx.checkArgument(a.remotefilename, kind: .devOrPath, procedure: "download")
             try download(remotefilename: remotefilename_, filename: transfer.fileOut)
         case .checksum:
             let a = try ChecksumArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "checksum")
             let result = try checksum(csumtype: a.csumtype, path: path_)
             w.write(result as String)
         case .tarIn:
             let a = try TarInArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, name: "directory")
+            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, procedure: "tar_in")
             try tarIn(tarfile: transfer.fileIn, directory: directory_, compress: a.compress, xattrs: a.xattrs, selinux: a.selinux, acls: a.acls)
         case .tarOut:
             let a = try TarOutArgs(xdr: &r, optargsBitmask: optargsBitmask)
             try tarOut(directory: a.directory, tarfile: transfer.fileOut, compress: a.compress, numericowner: a.numericowner, excludes: a.excludes, xattrs: a.xattrs, selinux: a.selinux, acls: a.acls)
         case .tgzIn:
             let a = try TgzInArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, name: "directory")
+            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, procedure: "tgz_in")
             try tgzIn(tarball: transfer.fileIn, directory: directory_)
         case .tgzOut:
             let a = try TgzOutArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, name: "directory")
+            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, procedure: "tgz_out")
             try tgzOut(directory: directory_, tarball: transfer.fileOut)
         case .mountRo:
             let a = try MountRoArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, name: "mountable")
+            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, procedure: "mount_ro")
             try mountRo(mountable: mountable_, mountpoint: a.mountpoint)
         case .mountOptions:
             let a = try MountOptionsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, name: "mountable")
+            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, procedure: "mount_options")
             try mountOptions(options: a.options, mountable: mountable_, mountpoint: a.mountpoint)
         case .mountVfs:
             let a = try MountVfsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, name: "mountable")
+            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, procedure: "mount_vfs")
             try mountVfs(options: a.options, vfstype: a.vfstype, mountable: mountable_, mountpoint: a.mountpoint)
         case .debug:
             let a = try DebugArgs(xdr: &r, optargsBitmask: optargsBitmask)
@@ -278,61 +278,61 @@ extension GuestfsActions {
             w.write(result as String)
         case .lvremove:
             let a = try LvremoveArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "lvremove")
             try lvremove(device: device_)
         case .vgremove:
             let a = try VgremoveArgs(xdr: &r, optargsBitmask: optargsBitmask)
             try vgremove(vgname: a.vgname)
         case .pvremove:
             let a = try PvremoveArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "pvremove")
             try pvremove(device: device_)
         case .setE2label:
             let a = try SetE2labelArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "set_e2label")
             try setE2label(device: device_, label: a.label)
         case .getE2label:
             let a = try GetE2labelArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "get_e2label")
             let result = try getE2label(device: device_)
             w.write(result as String)
         case .setE2uuid:
             let a = try SetE2uuidArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "set_e2uuid")
             try setE2uuid(device: device_, uuid: a.uuid)
         case .getE2uuid:
             let a = try GetE2uuidArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "get_e2uuid")
             let result = try getE2uuid(device: device_)
             w.write(result as String)
         case .fsck:
             let a = try FsckArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "fsck")
             let result = try fsck(fstype: a.fstype, device: device_)
             w.write(result as Int32)
         case .zero:
             let a = try ZeroArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "zero")
             try zero(device: device_)
         case .grubInstall:
             let a = try GrubInstallArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .pathname, name: "root")
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let root_ = try ctx.checkArgument(a.root, kind: .pathname, procedure: "grub_install")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "grub_install")
             try grubInstall(root: root_, device: device_)
         case .cp:
             let a = try CpArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let src_ = try ctx.checkArgument(a.src, kind: .pathname, name: "src")
-            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, name: "dest")
+            let src_ = try ctx.checkArgument(a.src, kind: .pathname, procedure: "cp")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, procedure: "cp")
             try cp(src: src_, dest: dest_)
         case .cpA:
             let a = try CpAArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let src_ = try ctx.checkArgument(a.src, kind: .pathname, name: "src")
-            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, name: "dest")
+            let src_ = try ctx.checkArgument(a.src, kind: .pathname, procedure: "cp_a")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, procedure: "cp_a")
             try cpA(src: src_, dest: dest_)
         case .mv:
             let a = try MvArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let src_ = try ctx.checkArgument(a.src, kind: .pathname, name: "src")
-            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, name: "dest")
+            let src_ = try ctx.checkArgument(a.src, kind: .pathname, procedure: "mv")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, procedure: "mv")
             try mv(src: src_, dest: dest_)
         case .dropCaches:
             let a = try DropCachesArgs(xdr: &r, optargsBitmask: optargsBitmask)
@@ -344,46 +344,46 @@ extension GuestfsActions {
             try pingDaemon()
         case .equal:
             let a = try EqualArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let file1_ = try ctx.checkArgument(a.file1, kind: .pathname, name: "file1")
-            let file2_ = try ctx.checkArgument(a.file2, kind: .pathname, name: "file2")
+            let file1_ = try ctx.checkArgument(a.file1, kind: .pathname, procedure: "equal")
+            let file2_ = try ctx.checkArgument(a.file2, kind: .pathname, procedure: "equal")
             let result = try equal(file1: file1_, file2: file2_)
             w.write(result as Bool)
         case .strings:
             let a = try StringsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "strings")
             let result = try strings(path: path_)
             w.write(result as [String])
         case .stringsE:
             let a = try StringsEArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "strings_e")
             let result = try stringsE(encoding: a.encoding, path: path_)
             w.write(result as [String])
         case .hexdump:
             let a = try HexdumpArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "hexdump")
             let result = try hexdump(path: path_)
             w.write(result as String)
         case .zerofree:
             let a = try ZerofreeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "zerofree")
             try zerofree(device: device_)
         case .pvresize:
             let a = try PvresizeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "pvresize")
             try pvresize(device: device_)
         case .sfdiskL:
             let a = try SfdiskLArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "sfdisk_l")
             let result = try sfdiskL(device: device_)
             w.write(ctx.canonicalDeviceName(result) as String)
         case .sfdiskKernelGeometry:
             let a = try SfdiskKernelGeometryArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "sfdisk_kernel_geometry")
             let result = try sfdiskKernelGeometry(device: device_)
             w.write(result as String)
         case .sfdiskDiskGeometry:
             let a = try SfdiskDiskGeometryArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "sfdisk_disk_geometry")
             let result = try sfdiskDiskGeometry(device: device_)
             w.write(result as String)
         case .vgActivateAll:
@@ -394,22 +394,22 @@ extension GuestfsActions {
             try vgActivate(activate: a.activate, volgroups: a.volgroups)
         case .lvresize:
             let a = try LvresizeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "lvresize")
             try lvresize(device: device_, mbytes: a.mbytes)
         case .resize2fs:
             let a = try Resize2fsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "resize2fs")
             try resize2fs(device: device_)
         case .e2fsckF:
             let a = try E2fsckFArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "e2fsck_f")
             try e2fsckF(device: device_)
         case .sleep:
             let a = try SleepArgs(xdr: &r, optargsBitmask: optargsBitmask)
             try sleep(secs: a.secs)
         case .ntfs3gProbe:
             let a = try Ntfs3gProbeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "ntfs_3g_probe")
             let result = try ntfs3gProbe(rw: a.rw, device: device_)
             w.write(result as Int32)
         case .sh:
@@ -422,59 +422,59 @@ extension GuestfsActions {
             w.write(result as [String])
         case .globExpand:
             let a = try GlobExpandArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let pattern_ = try ctx.checkArgument(a.pattern, kind: .pathname, name: "pattern")
+            let pattern_ = try ctx.checkArgument(a.pattern, kind: .pathname, procedure: "glob_expand")
             let result = try globExpand(pattern: pattern_, directoryslash: a.directoryslash)
             w.write(result as [String])
         case .scrubDevice:
             let a = try ScrubDeviceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "scrub_device")
             try scrubDevice(device: device_)
         case .scrubFile:
             let a = try ScrubFileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let file_ = try ctx.checkArgument(a.file, kind: .pathname, name: "file")
+            let file_ = try ctx.checkArgument(a.file, kind: .pathname, procedure: "scrub_file")
             try scrubFile(file: file_)
         case .scrubFreespace:
             let a = try ScrubFreespaceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let dir_ = try ctx.checkArgument(a.dir, kind: .pathname, name: "dir")
+            let dir_ = try ctx.checkArgument(a.dir, kind: .pathname, procedure: "scrub_freespace")
             try scrubFreespace(dir: dir_)
         case .mkdtemp:
             let a = try MkdtempArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let tmpl_ = try ctx.checkArgument(a.tmpl, kind: .pathname, name: "tmpl")
+            let tmpl_ = try ctx.checkArgument(a.tmpl, kind: .pathname, procedure: "mkdtemp")
             let result = try mkdtemp(tmpl: tmpl_)
             w.write(result as String)
         case .wcL:
             let a = try WcLArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "wc_l")
             let result = try wcL(path: path_)
             w.write(result as Int32)
         case .wcW:
             let a = try WcWArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "wc_w")
             let result = try wcW(path: path_)
             w.write(result as Int32)
         case .wcC:
             let a = try WcCArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "wc_c")
             let result = try wcC(path: path_)
             w.write(result as Int32)
         case .head:
             let a = try HeadArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "head")
             let result = try head(path: path_)
             w.write(result as [String])
         case .headN:
             let a = try HeadNArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "head_n")
             let result = try headN(nrlines: a.nrlines, path: path_)
             w.write(result as [String])
         case .tail:
             let a = try TailArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "tail")
             let result = try tail(path: path_)
             w.write(result as [String])
         case .tailN:
             let a = try TailNArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "tail_n")
             let result = try tailN(nrlines: a.nrlines, path: path_)
             w.write(result as [String])
         case .df:
@@ -485,38 +485,38 @@ extension GuestfsActions {
             w.write(result as String)
         case .du:
             let a = try DuArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "du")
             let result = try du(path: path_)
             w.write(result as Int64)
         case .initrdList:
             let a = try InitrdListArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "initrd_list")
             let result = try initrdList(path: path_)
             w.write(result as [String])
         case .mountLoop:
             let a = try MountLoopArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let file_ = try ctx.checkArgument(a.file, kind: .pathname, name: "file")
-            let mountpoint_ = try ctx.checkArgument(a.mountpoint, kind: .pathname, name: "mountpoint")
+            let file_ = try ctx.checkArgument(a.file, kind: .pathname, procedure: "mount_loop")
+            let mountpoint_ = try ctx.checkArgument(a.mountpoint, kind: .pathname, procedure: "mount_loop")
             try mountLoop(file: file_, mountpoint: mountpoint_)
         case .mkswap:
             let a = try MkswapArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "mkswap")
             try mkswap(device: device_, label: a.label, uuid: a.uuid)
         case .mknod:
             let a = try MknodArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "mknod")
             try mknod(mode: a.mode, devmajor: a.devmajor, devminor: a.devminor, path: path_)
         case .mkfifo:
             let a = try MkfifoArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "mkfifo")
             try mkfifo(mode: a.mode, path: path_)
         case .mknodB:
             let a = try MknodBArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "mknod_b")
             try mknodB(mode: a.mode, devmajor: a.devmajor, devminor: a.devminor, path: path_)
         case .mknodC:
             let a = try MknodCArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "mknod_c")
             try mknodC(mode: a.mode, devmajor: a.devmajor, devminor: a.devminor, path: path_)
         case .umask:
             let a = try UmaskArgs(xdr: &r, optargsBitmask: optargsBitmask)
@@ -524,39 +524,39 @@ extension GuestfsActions {
             w.write(result as Int32)
         case .readdir:
             let a = try ReaddirArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let dir_ = try ctx.checkArgument(a.dir, kind: .pathname, name: "dir")
+            let dir_ = try ctx.checkArgument(a.dir, kind: .pathname, procedure: "readdir")
             let result = try readdir(dir: dir_)
             w.write(list: result)
         case .zfile:
             let a = try ZfileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "zfile")
             let result = try zfile(meth: a.meth, path: path_)
             w.write(result as String)
         case .getxattrs:
             let a = try GetxattrsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "getxattrs")
             let result = try getxattrs(path: path_)
             w.write(list: result)
         case .lgetxattrs:
             let a = try LgetxattrsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "lgetxattrs")
             let result = try lgetxattrs(path: path_)
             w.write(list: result)
         case .setxattr:
             let a = try SetxattrArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "setxattr")
             try setxattr(xattr: a.xattr, val: a.val, vallen: a.vallen, path: path_)
         case .lsetxattr:
             let a = try LsetxattrArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "lsetxattr")
             try lsetxattr(xattr: a.xattr, val: a.val, vallen: a.vallen, path: path_)
         case .removexattr:
             let a = try RemovexattrArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "removexattr")
             try removexattr(xattr: a.xattr, path: path_)
         case .lremovexattr:
             let a = try LremovexattrArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "lremovexattr")
             try lremovexattr(xattr: a.xattr, path: path_)
         case .mountpoints:
             let result = try mountpoints()
@@ -570,109 +570,109 @@ extension GuestfsActions {
             try rmmountpoint(exemptpath: a.exemptpath)
         case .grep:
             let a = try GrepArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "grep")
             let result = try grep(regex: a.regex, path: path_, extended: a.extended, fixed: a.fixed, insensitive: a.insensitive, compressed: a.compressed)
             w.write(result as [String])
         case .egrep:
             let a = try EgrepArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "egrep")
             let result = try egrep(regex: a.regex, path: path_)
             w.write(result as [String])
         case .fgrep:
             let a = try FgrepArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "fgrep")
             let result = try fgrep(pattern: a.pattern, path: path_)
             w.write(result as [String])
         case .grepi:
             let a = try GrepiArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "grepi")
             let result = try grepi(regex: a.regex, path: path_)
             w.write(result as [String])
         case .egrepi:
             let a = try EgrepiArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "egrepi")
             let result = try egrepi(regex: a.regex, path: path_)
             w.write(result as [String])
         case .fgrepi:
             let a = try FgrepiArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "fgrepi")
             let result = try fgrepi(pattern: a.pattern, path: path_)
             w.write(result as [String])
         case .zgrep:
             let a = try ZgrepArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "zgrep")
             let result = try zgrep(regex: a.regex, path: path_)
             w.write(result as [String])
         case .zegrep:
             let a = try ZegrepArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "zegrep")
             let result = try zegrep(regex: a.regex, path: path_)
             w.write(result as [String])
         case .zfgrep:
             let a = try ZfgrepArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "zfgrep")
             let result = try zfgrep(pattern: a.pattern, path: path_)
             w.write(result as [String])
         case .zgrepi:
             let a = try ZgrepiArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "zgrepi")
             let result = try zgrepi(regex: a.regex, path: path_)
             w.write(result as [String])
         case .zegrepi:
             let a = try ZegrepiArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "zegrepi")
             let result = try zegrepi(regex: a.regex, path: path_)
             w.write(result as [String])
         case .zfgrepi:
             let a = try ZfgrepiArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "zfgrepi")
             let result = try zfgrepi(pattern: a.pattern, path: path_)
             w.write(result as [String])
         case .realpath:
             let a = try RealpathArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "realpath")
             let result = try realpath(path: path_)
             w.write(result as String)
         case .ln:
             let a = try LnArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let linkname_ = try ctx.checkArgument(a.linkname, kind: .pathname, name: "linkname")
+            let linkname_ = try ctx.checkArgument(a.linkname, kind: .pathname, procedure: "ln")
             try ln(target: a.target, linkname: linkname_)
         case .lnF:
             let a = try LnFArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let linkname_ = try ctx.checkArgument(a.linkname, kind: .pathname, name: "linkname")
+            let linkname_ = try ctx.checkArgument(a.linkname, kind: .pathname, procedure: "ln_f")
             try lnF(target: a.target, linkname: linkname_)
         case .lnS:
             let a = try LnSArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let linkname_ = try ctx.checkArgument(a.linkname, kind: .pathname, name: "linkname")
+            let linkname_ = try ctx.checkArgument(a.linkname, kind: .pathname, procedure: "ln_s")
             try lnS(target: a.target, linkname: linkname_)
         case .lnSf:
             let a = try LnSfArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let linkname_ = try ctx.checkArgument(a.linkname, kind: .pathname, name: "linkname")
+            let linkname_ = try ctx.checkArgument(a.linkname, kind: .pathname, procedure: "ln_sf")
             try lnSf(target: a.target, linkname: linkname_)
         case .readlink:
             let a = try ReadlinkArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "readlink")
             let result = try readlink(path: path_)
             w.write(result as String)
         case .fallocate:
             let a = try FallocateArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "fallocate")
             try fallocate(path: path_, len: a.len)
         case .swaponDevice:
             let a = try SwaponDeviceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "swapon_device")
             try swaponDevice(device: device_)
         case .swapoffDevice:
             let a = try SwapoffDeviceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "swapoff_device")
             try swapoffDevice(device: device_)
         case .swaponFile:
             let a = try SwaponFileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let file_ = try ctx.checkArgument(a.file, kind: .pathname, name: "file")
+            let file_ = try ctx.checkArgument(a.file, kind: .pathname, procedure: "swapon_file")
             try swaponFile(file: file_)
         case .swapoffFile:
             let a = try SwapoffFileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let file_ = try ctx.checkArgument(a.file, kind: .pathname, name: "file")
+            let file_ = try ctx.checkArgument(a.file, kind: .pathname, procedure: "swapoff_file")
             try swapoffFile(file: file_)
         case .swaponLabel:
             let a = try SwaponLabelArgs(xdr: &r, optargsBitmask: optargsBitmask)
@@ -688,14 +688,14 @@ extension GuestfsActions {
             try swapoffUuid(uuid: a.uuid)
         case .mkswapFile:
             let a = try MkswapFileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "mkswap_file")
             try mkswapFile(path: path_)
         case .inotifyInit:
             let a = try InotifyInitArgs(xdr: &r, optargsBitmask: optargsBitmask)
             try inotifyInit(maxevents: a.maxevents)
         case .inotifyAddWatch:
             let a = try InotifyAddWatchArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "inotify_add_watch")
             let result = try inotifyAddWatch(path: path_, mask: a.mask)
             w.write(result as Int64)
         case .inotifyRmWatch:
@@ -717,11 +717,11 @@ extension GuestfsActions {
             w.write(result as String)
         case .mkfsB:
             let a = try MkfsBArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "mkfs_b")
             try mkfsB(fstype: a.fstype, blocksize: a.blocksize, device: device_)
         case .mke2journal:
             let a = try Mke2journalArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "mke2journal")
             try mke2journal(blocksize: a.blocksize, device: device_)
         case .modprobe:
             let a = try ModprobeArgs(xdr: &r, optargsBitmask: optargsBitmask)
@@ -732,97 +732,97 @@ extension GuestfsActions {
             w.write(result as String)
         case .find0:
             let a = try Find0Args(xdr: &r, optargsBitmask: optargsBitmask)
-            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, name: "directory")
+            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, procedure: "find0")
             try find0(directory: directory_, files: transfer.fileOut)
         case .caseSensitivePath:
             let a = try CaseSensitivePathArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "case_sensitive_path")
             let result = try caseSensitivePath(path: path_)
             w.write(result as String)
         case .vfsType:
             let a = try VfsTypeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, name: "mountable")
+            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, procedure: "vfs_type")
             let result = try vfsType(mountable: mountable_)
             w.write(result as String)
         case .truncate:
             let a = try TruncateArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "truncate")
             try truncate(path: path_)
         case .truncateSize:
             let a = try TruncateSizeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "truncate_size")
             try truncateSize(path: path_, size: a.size)
         case .utimens:
             let a = try UtimensArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "utimens")
             try utimens(path: path_, atsecs: a.atsecs, atnsecs: a.atnsecs, mtsecs: a.mtsecs, mtnsecs: a.mtnsecs)
         case .mkdirMode:
             let a = try MkdirModeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "mkdir_mode")
             try mkdirMode(path: path_, mode: a.mode)
         case .lchown:
             let a = try LchownArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "lchown")
             try lchown(owner: a.owner, group: a.group, path: path_)
         case .internalLxattrlist:
             let a = try InternalLxattrlistArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
-            let names_ = try a.names.map { try ctx.checkArgument($0, kind: .filename, name: "names") }
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "internal_lxattrlist")
+            let names_ = try a.names.map { try ctx.checkArgument($0, kind: .filename, procedure: "internal_lxattrlist") }
             let result = try internalLxattrlist(path: path_, names: names_)
             w.write(list: result)
         case .internalReadlinklist:
             let a = try InternalReadlinklistArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
-            let names_ = try a.names.map { try ctx.checkArgument($0, kind: .filename, name: "names") }
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "internal_readlinklist")
+            let names_ = try a.names.map { try ctx.checkArgument($0, kind: .filename, procedure: "internal_readlinklist") }
             let result = try internalReadlinklist(path: path_, names: names_)
             w.write(result as [String])
         case .pread:
             let a = try PreadArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "pread")
             let result = try pread(path: path_, count: a.count, offset: a.offset)
             w.writeOpaque(result)
         case .partInit:
             let a = try PartInitArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_init")
             try partInit(device: device_, parttype: a.parttype)
         case .partAdd:
             let a = try PartAddArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_add")
             try partAdd(device: device_, prlogex: a.prlogex, startsect: a.startsect, endsect: a.endsect)
         case .partDisk:
             let a = try PartDiskArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_disk")
             try partDisk(device: device_, parttype: a.parttype)
         case .partSetBootable:
             let a = try PartSetBootableArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_set_bootable")
             try partSetBootable(device: device_, partnum: a.partnum, bootable: a.bootable)
         case .partSetName:
             let a = try PartSetNameArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_set_name")
             try partSetName(device: device_, partnum: a.partnum, name: a.name)
         case .partList:
             let a = try PartListArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_list")
             let result = try partList(device: device_)
             w.write(list: result)
         case .partGetParttype:
             let a = try PartGetParttypeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_get_parttype")
             let result = try partGetParttype(device: device_)
             w.write(result as String)
         case .fill:
             let a = try FillArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "fill")
             try fill(c: a.c, len: a.len, path: path_)
         case .dd:
             let a = try DdArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let src_ = try ctx.checkArgument(a.src, kind: .devOrPath, name: "src")
-            let dest_ = try ctx.checkArgument(a.dest, kind: .devOrPath, name: "dest")
+            let src_ = try ctx.checkArgument(a.src, kind: .devOrPath, procedure: "dd")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .devOrPath, procedure: "dd")
             try dd(src: src_, dest: dest_)
         case .filesize:
             let a = try FilesizeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let file_ = try ctx.checkArgument(a.file, kind: .pathname, name: "file")
+            let file_ = try ctx.checkArgument(a.file, kind: .pathname, procedure: "filesize")
             let result = try filesize(file: file_)
             w.write(result as Int64)
         case .lvrename:
@@ -833,12 +833,12 @@ extension GuestfsActions {
             try vgrename(volgroup: a.volgroup, newvolgroup: a.newvolgroup)
         case .initrdCat:
             let a = try InitrdCatArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let initrdpath_ = try ctx.checkArgument(a.initrdpath, kind: .pathname, name: "initrdpath")
+            let initrdpath_ = try ctx.checkArgument(a.initrdpath, kind: .pathname, procedure: "initrd_cat")
             let result = try initrdCat(initrdpath: initrdpath_, filename: a.filename)
             w.writeOpaque(result)
         case .pvuuid:
             let a = try PvuuidArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "pvuuid")
             let result = try pvuuid(device: device_)
             w.write(result as String)
         case .vguuid:
@@ -847,7 +847,7 @@ extension GuestfsActions {
             w.write(result as String)
         case .lvuuid:
             let a = try LvuuidArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "lvuuid")
             let result = try lvuuid(device: device_)
             w.write(result as String)
         case .vgpvuuids:
@@ -860,49 +860,49 @@ extension GuestfsActions {
             w.write(result as [String])
         case .copySize:
             let a = try CopySizeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let src_ = try ctx.checkArgument(a.src, kind: .devOrPath, name: "src")
-            let dest_ = try ctx.checkArgument(a.dest, kind: .devOrPath, name: "dest")
+            let src_ = try ctx.checkArgument(a.src, kind: .devOrPath, procedure: "copy_size")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .devOrPath, procedure: "copy_size")
             try copySize(src: src_, dest: dest_, size: a.size)
         case .zeroDevice:
             let a = try ZeroDeviceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "zero_device")
             try zeroDevice(device: device_)
         case .txzIn:
             let a = try TxzInArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, name: "directory")
+            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, procedure: "txz_in")
             try txzIn(tarball: transfer.fileIn, directory: directory_)
         case .txzOut:
             let a = try TxzOutArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, name: "directory")
+            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, procedure: "txz_out")
             try txzOut(directory: directory_, tarball: transfer.fileOut)
         case .vgscan:
             try vgscan()
         case .partDel:
             let a = try PartDelArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_del")
             try partDel(device: device_, partnum: a.partnum)
         case .partGetBootable:
             let a = try PartGetBootableArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_get_bootable")
             let result = try partGetBootable(device: device_, partnum: a.partnum)
             w.write(result as Bool)
         case .partGetMbrId:
             let a = try PartGetMbrIdArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_get_mbr_id")
             let result = try partGetMbrId(device: device_, partnum: a.partnum)
             w.write(result as Int32)
         case .partSetMbrId:
             let a = try PartSetMbrIdArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_set_mbr_id")
             try partSetMbrId(device: device_, partnum: a.partnum, idbyte: a.idbyte)
         case .checksumDevice:
             let a = try ChecksumDeviceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "checksum_device")
             let result = try checksumDevice(csumtype: a.csumtype, device: device_)
             w.write(result as String)
         case .lvresizeFree:
             let a = try LvresizeFreeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let lv_ = try ctx.checkArgument(a.lv, kind: .device, name: "lv")
+            let lv_ = try ctx.checkArgument(a.lv, kind: .device, procedure: "lvresize_free")
             try lvresizeFree(lv: lv_, percent: a.percent)
         case .augClear:
             let a = try AugClearArgs(xdr: &r, optargsBitmask: optargsBitmask)
@@ -915,95 +915,95 @@ extension GuestfsActions {
             try debugUpload(filename: transfer.fileIn, tmpname: a.tmpname, mode: a.mode)
         case .base64In:
             let a = try Base64InArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let filename_ = try ctx.checkArgument(a.filename, kind: .pathname, name: "filename")
+            let filename_ = try ctx.checkArgument(a.filename, kind: .pathname, procedure: "base64_in")
             try base64In(base64file: transfer.fileIn, filename: filename_)
         case .base64Out:
             let a = try Base64OutArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let filename_ = try ctx.checkArgument(a.filename, kind: .pathname, name: "filename")
+            let filename_ = try ctx.checkArgument(a.filename, kind: .pathname, procedure: "base64_out")
             try base64Out(filename: filename_, base64file: transfer.fileOut)
         case .checksumsOut:
             let a = try ChecksumsOutArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, name: "directory")
+            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, procedure: "checksums_out")
             try checksumsOut(csumtype: a.csumtype, directory: directory_, sumsfile: transfer.fileOut)
         case .fillPattern:
             let a = try FillPatternArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "fill_pattern")
             try fillPattern(pattern: a.pattern, len: a.len, path: path_)
         case .internalWrite:
             let a = try InternalWriteArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "internal_write")
             try internalWrite(path: path_, content: a.content)
         case .pwrite:
             let a = try PwriteArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "pwrite")
             let result = try pwrite(path: path_, content: a.content, offset: a.offset)
             w.write(result as Int32)
         case .resize2fsSize:
             let a = try Resize2fsSizeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "resize2fs_size")
             try resize2fsSize(device: device_, size: a.size)
         case .pvresizeSize:
             let a = try PvresizeSizeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "pvresize_size")
             try pvresizeSize(device: device_, size: a.size)
         case .ntfsresizeSize:
             let a = try NtfsresizeSizeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "ntfsresize_size")
             try ntfsresizeSize(device: device_, size: a.size)
         case .availableAllGroups:
             let result = try availableAllGroups()
             w.write(result as [String])
         case .fallocate64:
             let a = try Fallocate64Args(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "fallocate64")
             try fallocate64(path: path_, len: a.len)
         case .vfsLabel:
             let a = try VfsLabelArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, name: "mountable")
+            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, procedure: "vfs_label")
             let result = try vfsLabel(mountable: mountable_)
             w.write(result as String)
         case .vfsUuid:
             let a = try VfsUuidArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, name: "mountable")
+            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, procedure: "vfs_uuid")
             let result = try vfsUuid(mountable: mountable_)
             w.write(result as String)
         case .lvmSetFilter:
             let a = try LvmSetFilterArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let devices_ = try a.devices.map { try ctx.checkArgument($0, kind: .device, name: "devices") }
+            let devices_ = try a.devices.map { try ctx.checkArgument($0, kind: .device, procedure: "lvm_set_filter") }
             try lvmSetFilter(devices: devices_)
         case .lvmClearFilter:
             try lvmClearFilter()
         case .luksOpen:
             let a = try LuksOpenArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "luks_open")
             try luksOpen(device: device_, key: a.key, mapname: a.mapname)
         case .luksOpenRo:
             let a = try LuksOpenRoArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "luks_open_ro")
             try luksOpenRo(device: device_, key: a.key, mapname: a.mapname)
         case .luksClose:
             let a = try LuksCloseArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "luks_close")
             try luksClose(device: device_)
         case .luksFormat:
             let a = try LuksFormatArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "luks_format")
             try luksFormat(device: device_, key: a.key, keyslot: a.keyslot)
         case .luksFormatCipher:
             let a = try LuksFormatCipherArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "luks_format_cipher")
             try luksFormatCipher(device: device_, key: a.key, keyslot: a.keyslot, cipher: a.cipher)
         case .luksAddKey:
             let a = try LuksAddKeyArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "luks_add_key")
             try luksAddKey(device: device_, key: a.key, newkey: a.newkey, keyslot: a.keyslot)
         case .luksKillSlot:
             let a = try LuksKillSlotArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "luks_kill_slot")
             try luksKillSlot(device: device_, key: a.key, keyslot: a.keyslot)
         case .isLv:
             let a = try IsLvArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, name: "mountable")
+            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, procedure: "is_lv")
             let result = try isLv(mountable: mountable_)
             w.write(result as Bool)
         case .findfsUuid:
@@ -1016,50 +1016,50 @@ extension GuestfsActions {
             w.write(ctx.canonicalDeviceName(result) as String)
         case .isChardev:
             let a = try IsChardevArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "is_chardev")
             let result = try isChardev(path: path_, followsymlinks: a.followsymlinks)
             w.write(result as Bool)
         case .isBlockdev:
             let a = try IsBlockdevArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "is_blockdev")
             let result = try isBlockdev(path: path_, followsymlinks: a.followsymlinks)
             w.write(result as Bool)
         case .isFifo:
             let a = try IsFifoArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "is_fifo")
             let result = try isFifo(path: path_, followsymlinks: a.followsymlinks)
             w.write(result as Bool)
         case .isSymlink:
             let a = try IsSymlinkArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "is_symlink")
             let result = try isSymlink(path: path_)
             w.write(result as Bool)
         case .isSocket:
             let a = try IsSocketArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "is_socket")
             let result = try isSocket(path: path_, followsymlinks: a.followsymlinks)
             w.write(result as Bool)
         case .partToDev:
             let a = try PartToDevArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let partition_ = try ctx.checkArgument(a.partition, kind: .device, name: "partition")
+            let partition_ = try ctx.checkArgument(a.partition, kind: .device, procedure: "part_to_dev")
             let result = try partToDev(partition: partition_)
             w.write(ctx.canonicalDeviceName(result) as String)
         case .uploadOffset:
             let a = try UploadOffsetArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let remotefilename_ = try ctx.checkArgument(a.remotefilename, kind: .devOrPath, name: "remotefilename")
+            let remotefilename_ = try ctx.checkArgument(a.remotefilename, kind: .devOrPath, procedure: "upload_offset")
             try uploadOffset(filename: transfer.fileIn, remotefilename: remotefilename_, offset: a.offset)
         case .downloadOffset:
             let a = try DownloadOffsetArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let remotefilename_ = try ctx.checkArgument(a.remotefilename, kind: .devOrPath, name: "remotefilename")
+            let remotefilename_ = try ctx.checkArgument(a.remotefilename, kind: .devOrPath, procedure: "download_offset")
             try downloadOffset(remotefilename: remotefilename_, filename: transfer.fileOut, offset: a.offset, size: a.size)
         case .pwriteDevice:
             let a = try PwriteDeviceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "pwrite_device")
             let result = try pwriteDevice(device: device_, content: a.content, offset: a.offset)
             w.write(result as Int32)
         case .preadDevice:
             let a = try PreadDeviceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "pread_device")
             let result = try preadDevice(device: device_, count: a.count, offset: a.offset)
             w.writeOpaque(result)
         case .lvmCanonicalLvName:
@@ -1068,28 +1068,28 @@ extension GuestfsActions {
             w.write(ctx.canonicalDeviceName(result) as String)
         case .mkfs:
             let a = try MkfsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "mkfs")
             try mkfs(fstype: a.fstype, device: device_, blocksize: a.blocksize, features: a.features, inode: a.inode, sectorsize: a.sectorsize, label: a.label)
         case .getxattr:
             let a = try GetxattrArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "getxattr")
             let result = try getxattr(path: path_, name: a.name)
             w.writeOpaque(result)
         case .lgetxattr:
             let a = try LgetxattrArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "lgetxattr")
             let result = try lgetxattr(path: path_, name: a.name)
             w.writeOpaque(result)
         case .internalAutosync:
             try internalAutosync()
         case .isZero:
             let a = try IsZeroArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "is_zero")
             let result = try isZero(path: path_)
             w.write(result as Bool)
         case .isZeroDevice:
             let a = try IsZeroDeviceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "is_zero_device")
             let result = try isZeroDevice(device: device_)
             w.write(result as Bool)
         case .list9p:
@@ -1103,118 +1103,118 @@ extension GuestfsActions {
             w.write(result.map(ctx.canonicalDeviceName) as [String])
         case .ntfsresize:
             let a = try NtfsresizeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "ntfsresize")
             try ntfsresize(device: device_, size: a.size, force: a.force)
         case .btrfsFilesystemResize:
             let a = try BtrfsFilesystemResizeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountpoint_ = try ctx.checkArgument(a.mountpoint, kind: .pathname, name: "mountpoint")
+            let mountpoint_ = try ctx.checkArgument(a.mountpoint, kind: .pathname, procedure: "btrfs_filesystem_resize")
             try btrfsFilesystemResize(mountpoint: mountpoint_, size: a.size)
         case .internalWriteAppend:
             let a = try InternalWriteAppendArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "internal_write_append")
             try internalWriteAppend(path: path_, content: a.content)
         case .compressOut:
             let a = try CompressOutArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let file_ = try ctx.checkArgument(a.file, kind: .pathname, name: "file")
+            let file_ = try ctx.checkArgument(a.file, kind: .pathname, procedure: "compress_out")
             try compressOut(ctype: a.ctype, file: file_, zfile: transfer.fileOut, level: a.level)
         case .compressDeviceOut:
             let a = try CompressDeviceOutArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "compress_device_out")
             try compressDeviceOut(ctype: a.ctype, device: device_, zdevice: transfer.fileOut, level: a.level)
         case .partToPartnum:
             let a = try PartToPartnumArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let partition_ = try ctx.checkArgument(a.partition, kind: .device, name: "partition")
+            let partition_ = try ctx.checkArgument(a.partition, kind: .device, procedure: "part_to_partnum")
             let result = try partToPartnum(partition: partition_)
             w.write(result as Int32)
         case .copyDeviceToDevice:
             let a = try CopyDeviceToDeviceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let src_ = try ctx.checkArgument(a.src, kind: .device, name: "src")
-            let dest_ = try ctx.checkArgument(a.dest, kind: .device, name: "dest")
+            let src_ = try ctx.checkArgument(a.src, kind: .device, procedure: "copy_device_to_device")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .device, procedure: "copy_device_to_device")
             try copyDeviceToDevice(src: src_, dest: dest_, srcoffset: a.srcoffset, destoffset: a.destoffset, size: a.size, sparse: a.sparse, append: a.append)
         case .copyDeviceToFile:
             let a = try CopyDeviceToFileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let src_ = try ctx.checkArgument(a.src, kind: .device, name: "src")
-            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, name: "dest")
+            let src_ = try ctx.checkArgument(a.src, kind: .device, procedure: "copy_device_to_file")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, procedure: "copy_device_to_file")
             try copyDeviceToFile(src: src_, dest: dest_, srcoffset: a.srcoffset, destoffset: a.destoffset, size: a.size, sparse: a.sparse, append: a.append)
         case .copyFileToDevice:
             let a = try CopyFileToDeviceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let src_ = try ctx.checkArgument(a.src, kind: .pathname, name: "src")
-            let dest_ = try ctx.checkArgument(a.dest, kind: .device, name: "dest")
+            let src_ = try ctx.checkArgument(a.src, kind: .pathname, procedure: "copy_file_to_device")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .device, procedure: "copy_file_to_device")
             try copyFileToDevice(src: src_, dest: dest_, srcoffset: a.srcoffset, destoffset: a.destoffset, size: a.size, sparse: a.sparse, append: a.append)
         case .copyFileToFile:
             let a = try CopyFileToFileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let src_ = try ctx.checkArgument(a.src, kind: .pathname, name: "src")
-            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, name: "dest")
+            let src_ = try ctx.checkArgument(a.src, kind: .pathname, procedure: "copy_file_to_file")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, procedure: "copy_file_to_file")
             try copyFileToFile(src: src_, dest: dest_, srcoffset: a.srcoffset, destoffset: a.destoffset, size: a.size, sparse: a.sparse, append: a.append)
         case .tune2fs:
             let a = try Tune2fsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "tune2fs")
             try tune2fs(device: device_, force: a.force, maxmountcount: a.maxmountcount, mountcount: a.mountcount, errorbehavior: a.errorbehavior, group: a.group, intervalbetweenchecks: a.intervalbetweenchecks, reservedblockspercentage: a.reservedblockspercentage, lastmounteddirectory: a.lastmounteddirectory, reservedblockscount: a.reservedblockscount, user: a.user)
         case .mdCreate:
             let a = try MdCreateArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let devices_ = try a.devices.map { try ctx.checkArgument($0, kind: .device, name: "devices") }
+            let devices_ = try a.devices.map { try ctx.checkArgument($0, kind: .device, procedure: "md_create") }
             try mdCreate(name: a.name, devices: devices_, missingbitmap: a.missingbitmap, nrdevices: a.nrdevices, spare: a.spare, chunk: a.chunk, level: a.level)
         case .listMdDevices:
             let result = try listMdDevices()
             w.write(result.map(ctx.canonicalDeviceName) as [String])
         case .mdDetail:
             let a = try MdDetailArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let md_ = try ctx.checkArgument(a.md, kind: .device, name: "md")
+            let md_ = try ctx.checkArgument(a.md, kind: .device, procedure: "md_detail")
             let result = try mdDetail(md: md_)
             w.write(result as [String])
         case .mdStop:
             let a = try MdStopArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let md_ = try ctx.checkArgument(a.md, kind: .device, name: "md")
+            let md_ = try ctx.checkArgument(a.md, kind: .device, procedure: "md_stop")
             try mdStop(md: md_)
         case .blkid:
             let a = try BlkidArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blkid")
             let result = try blkid(device: device_)
             w.write(result as [String])
         case .e2fsck:
             let a = try E2fsckArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "e2fsck")
             try e2fsck(device: device_, correct: a.correct, forceall: a.forceall)
         case .llz:
             let a = try LlzArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, name: "directory")
+            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, procedure: "llz")
             let result = try llz(directory: directory_)
             w.write(result as String)
         case .wipefs:
             let a = try WipefsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "wipefs")
             try wipefs(device: device_)
         case .ntfsfix:
             let a = try NtfsfixArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "ntfsfix")
             try ntfsfix(device: device_, clearbadsectors: a.clearbadsectors)
         case .ntfscloneOut:
             let a = try NtfscloneOutArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "ntfsclone_out")
             try ntfscloneOut(device: device_, backupfile: transfer.fileOut, metadataonly: a.metadataonly, rescue: a.rescue, ignorefscheck: a.ignorefscheck, preservetimestamps: a.preservetimestamps, force: a.force)
         case .ntfscloneIn:
             let a = try NtfscloneInArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "ntfsclone_in")
             try ntfscloneIn(backupfile: transfer.fileIn, device: device_)
         case .setLabel:
             let a = try SetLabelArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, name: "mountable")
+            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, procedure: "set_label")
             try setLabel(mountable: mountable_, label: a.label)
         case .zeroFreeSpace:
             let a = try ZeroFreeSpaceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, name: "directory")
+            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, procedure: "zero_free_space")
             try zeroFreeSpace(directory: directory_)
         case .lvcreateFree:
             let a = try LvcreateFreeArgs(xdr: &r, optargsBitmask: optargsBitmask)
             try lvcreateFree(logvol: a.logvol, volgroup: a.volgroup, percent: a.percent)
         case .isoinfoDevice:
             let a = try IsoinfoDeviceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "isoinfo_device")
             let result = try isoinfoDevice(device: device_)
             result.encode(xdr: &w)
         case .isoinfo:
             let a = try IsoinfoArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let isofile_ = try ctx.checkArgument(a.isofile, kind: .pathname, name: "isofile")
+            let isofile_ = try ctx.checkArgument(a.isofile, kind: .pathname, procedure: "isoinfo")
             let result = try isoinfo(isofile: isofile_)
             result.encode(xdr: &w)
         case .vgmeta:
@@ -1223,78 +1223,78 @@ extension GuestfsActions {
             w.writeOpaque(result)
         case .mdStat:
             let a = try MdStatArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let md_ = try ctx.checkArgument(a.md, kind: .device, name: "md")
+            let md_ = try ctx.checkArgument(a.md, kind: .device, procedure: "md_stat")
             let result = try mdStat(md: md_)
             w.write(list: result)
         case .mkfsBtrfs:
             let a = try MkfsBtrfsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let devices_ = try a.devices.map { try ctx.checkArgument($0, kind: .device, name: "devices") }
+            let devices_ = try a.devices.map { try ctx.checkArgument($0, kind: .device, procedure: "mkfs_btrfs") }
             try mkfsBtrfs(devices: devices_, allocstart: a.allocstart, bytecount: a.bytecount, datatype: a.datatype, leafsize: a.leafsize, label: a.label, metadata: a.metadata, nodesize: a.nodesize, sectorsize: a.sectorsize)
         case .getE2attrs:
             let a = try GetE2attrsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let file_ = try ctx.checkArgument(a.file, kind: .pathname, name: "file")
+            let file_ = try ctx.checkArgument(a.file, kind: .pathname, procedure: "get_e2attrs")
             let result = try getE2attrs(file: file_)
             w.write(result as String)
         case .setE2attrs:
             let a = try SetE2attrsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let file_ = try ctx.checkArgument(a.file, kind: .pathname, name: "file")
+            let file_ = try ctx.checkArgument(a.file, kind: .pathname, procedure: "set_e2attrs")
             try setE2attrs(file: file_, attrs: a.attrs, clear: a.clear)
         case .getE2generation:
             let a = try GetE2generationArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let file_ = try ctx.checkArgument(a.file, kind: .pathname, name: "file")
+            let file_ = try ctx.checkArgument(a.file, kind: .pathname, procedure: "get_e2generation")
             let result = try getE2generation(file: file_)
             w.write(result as Int64)
         case .setE2generation:
             let a = try SetE2generationArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let file_ = try ctx.checkArgument(a.file, kind: .pathname, name: "file")
+            let file_ = try ctx.checkArgument(a.file, kind: .pathname, procedure: "set_e2generation")
             try setE2generation(file: file_, generation: a.generation)
         case .btrfsSubvolumeSnapshot:
             let a = try BtrfsSubvolumeSnapshotArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let source_ = try ctx.checkArgument(a.source, kind: .pathname, name: "source")
-            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, name: "dest")
+            let source_ = try ctx.checkArgument(a.source, kind: .pathname, procedure: "btrfs_subvolume_snapshot")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, procedure: "btrfs_subvolume_snapshot")
             try btrfsSubvolumeSnapshot(source: source_, dest: dest_, ro: a.ro, qgroupid: a.qgroupid)
         case .btrfsSubvolumeDelete:
             let a = try BtrfsSubvolumeDeleteArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let subvolume_ = try ctx.checkArgument(a.subvolume, kind: .pathname, name: "subvolume")
+            let subvolume_ = try ctx.checkArgument(a.subvolume, kind: .pathname, procedure: "btrfs_subvolume_delete")
             try btrfsSubvolumeDelete(subvolume: subvolume_)
         case .btrfsSubvolumeCreate:
             let a = try BtrfsSubvolumeCreateArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, name: "dest")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, procedure: "btrfs_subvolume_create")
             try btrfsSubvolumeCreate(dest: dest_, qgroupid: a.qgroupid)
         case .btrfsSubvolumeList:
             let a = try BtrfsSubvolumeListArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let fs_ = try ctx.checkArgument(a.fs, kind: .mountableOrPath, name: "fs")
+            let fs_ = try ctx.checkArgument(a.fs, kind: .mountableOrPath, procedure: "btrfs_subvolume_list")
             let result = try btrfsSubvolumeList(fs: fs_)
             w.write(list: result)
         case .btrfsSubvolumeSetDefault:
             let a = try BtrfsSubvolumeSetDefaultArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let fs_ = try ctx.checkArgument(a.fs, kind: .pathname, name: "fs")
+            let fs_ = try ctx.checkArgument(a.fs, kind: .pathname, procedure: "btrfs_subvolume_set_default")
             try btrfsSubvolumeSetDefault(id: a.id, fs: fs_)
         case .btrfsFilesystemSync:
             let a = try BtrfsFilesystemSyncArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let fs_ = try ctx.checkArgument(a.fs, kind: .pathname, name: "fs")
+            let fs_ = try ctx.checkArgument(a.fs, kind: .pathname, procedure: "btrfs_filesystem_sync")
             try btrfsFilesystemSync(fs: fs_)
         case .btrfsFilesystemBalance:
             let a = try BtrfsFilesystemBalanceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let fs_ = try ctx.checkArgument(a.fs, kind: .pathname, name: "fs")
+            let fs_ = try ctx.checkArgument(a.fs, kind: .pathname, procedure: "btrfs_filesystem_balance")
             try btrfsFilesystemBalance(fs: fs_)
         case .btrfsDeviceAdd:
             let a = try BtrfsDeviceAddArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let devices_ = try a.devices.map { try ctx.checkArgument($0, kind: .device, name: "devices") }
-            let fs_ = try ctx.checkArgument(a.fs, kind: .pathname, name: "fs")
+            let devices_ = try a.devices.map { try ctx.checkArgument($0, kind: .device, procedure: "btrfs_device_add") }
+            let fs_ = try ctx.checkArgument(a.fs, kind: .pathname, procedure: "btrfs_device_add")
             try btrfsDeviceAdd(devices: devices_, fs: fs_)
         case .btrfsDeviceDelete:
             let a = try BtrfsDeviceDeleteArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let devices_ = try a.devices.map { try ctx.checkArgument($0, kind: .device, name: "devices") }
-            let fs_ = try ctx.checkArgument(a.fs, kind: .pathname, name: "fs")
+            let devices_ = try a.devices.map { try ctx.checkArgument($0, kind: .device, procedure: "btrfs_device_delete") }
+            let fs_ = try ctx.checkArgument(a.fs, kind: .pathname, procedure: "btrfs_device_delete")
             try btrfsDeviceDelete(devices: devices_, fs: fs_)
         case .btrfsSetSeeding:
             let a = try BtrfsSetSeedingArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "btrfs_set_seeding")
             try btrfsSetSeeding(device: device_, seeding: a.seeding)
         case .btrfsFsck:
             let a = try BtrfsFsckArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "btrfs_fsck")
             try btrfsFsck(device: device_, superblock: a.superblock, repair: a.repair)
         case .filesystemAvailable:
             let a = try FilesystemAvailableArgs(xdr: &r, optargsBitmask: optargsBitmask)
@@ -1302,19 +1302,19 @@ extension GuestfsActions {
             w.write(result as Bool)
         case .fstrim:
             let a = try FstrimArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountpoint_ = try ctx.checkArgument(a.mountpoint, kind: .pathname, name: "mountpoint")
+            let mountpoint_ = try ctx.checkArgument(a.mountpoint, kind: .pathname, procedure: "fstrim")
             try fstrim(mountpoint: mountpoint_, offset: a.offset, length: a.length, minimumfreeextent: a.minimumfreeextent)
         case .nrDevices:
             let result = try nrDevices()
             w.write(result as Int32)
         case .xfsInfo:
             let a = try XfsInfoArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let pathordevice_ = try ctx.checkArgument(a.pathordevice, kind: .devOrPath, name: "pathordevice")
+            let pathordevice_ = try ctx.checkArgument(a.pathordevice, kind: .devOrPath, procedure: "xfs_info")
             let result = try xfsInfo(pathordevice: pathordevice_)
             result.encode(xdr: &w)
         case .pvchangeUuid:
             let a = try PvchangeUuidArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "pvchange_uuid")
             try pvchangeUuid(device: device_)
         case .pvchangeUuidAll:
             try pvchangeUuidAll()
@@ -1328,36 +1328,36 @@ extension GuestfsActions {
             result.encode(xdr: &w)
         case .xfsGrowfs:
             let a = try XfsGrowfsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "xfs_growfs")
             try xfsGrowfs(path: path_, datasec: a.datasec, logsec: a.logsec, rtsec: a.rtsec, datasize: a.datasize, logsize: a.logsize, rtsize: a.rtsize, rtextsize: a.rtextsize, maxpct: a.maxpct)
         case .rsync:
             let a = try RsyncArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let src_ = try ctx.checkArgument(a.src, kind: .pathname, name: "src")
-            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, name: "dest")
+            let src_ = try ctx.checkArgument(a.src, kind: .pathname, procedure: "rsync")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, procedure: "rsync")
             try rsync(src: src_, dest: dest_, archive: a.archive, deletedest: a.deletedest)
         case .rsyncIn:
             let a = try RsyncInArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, name: "dest")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, procedure: "rsync_in")
             try rsyncIn(remote: a.remote, dest: dest_, archive: a.archive, deletedest: a.deletedest)
         case .rsyncOut:
             let a = try RsyncOutArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let src_ = try ctx.checkArgument(a.src, kind: .pathname, name: "src")
+            let src_ = try ctx.checkArgument(a.src, kind: .pathname, procedure: "rsync_out")
             try rsyncOut(src: src_, remote: a.remote, archive: a.archive, deletedest: a.deletedest)
         case .ls0:
             let a = try Ls0Args(xdr: &r, optargsBitmask: optargsBitmask)
-            let dir_ = try ctx.checkArgument(a.dir, kind: .pathname, name: "dir")
+            let dir_ = try ctx.checkArgument(a.dir, kind: .pathname, procedure: "ls0")
             try ls0(dir: dir_, filenames: transfer.fileOut)
         case .fillDir:
             let a = try FillDirArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let dir_ = try ctx.checkArgument(a.dir, kind: .pathname, name: "dir")
+            let dir_ = try ctx.checkArgument(a.dir, kind: .pathname, procedure: "fill_dir")
             try fillDir(dir: dir_, nr: a.nr)
         case .xfsAdmin:
             let a = try XfsAdminArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "xfs_admin")
             try xfsAdmin(device: device_, extunwritten: a.extunwritten, imgfile: a.imgfile, v2log: a.v2log, projid32bit: a.projid32bit, lazycounter: a.lazycounter, label: a.label, uuid: a.uuid)
         case .hivexOpen:
             let a = try HivexOpenArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let filename_ = try ctx.checkArgument(a.filename, kind: .pathname, name: "filename")
+            let filename_ = try ctx.checkArgument(a.filename, kind: .pathname, procedure: "hivex_open")
             try hivexOpen(filename: filename_, verbose: a.verbose, debug: a.debug, write: a.write, unsafe: a.unsafe)
         case .hivexClose:
             try hivexClose()
@@ -1415,16 +1415,16 @@ extension GuestfsActions {
             try hivexNodeSetValue(nodeh: a.nodeh, key: a.key, t: a.t, val: a.val)
         case .xfsRepair:
             let a = try XfsRepairArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .devOrPath, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .devOrPath, procedure: "xfs_repair")
             let result = try xfsRepair(device: device_, forcelogzero: a.forcelogzero, nomodify: a.nomodify, noprefetch: a.noprefetch, forcegeometry: a.forcegeometry, maxmem: a.maxmem, ihashsize: a.ihashsize, bhashsize: a.bhashsize, agstride: a.agstride, logdev: a.logdev, rtdev: a.rtdev)
             w.write(result as Int32)
         case .rmF:
             let a = try RmFArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "rm_f")
             try rmF(path: path_)
         case .mke2fs:
             let a = try Mke2fsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "mke2fs")
             try mke2fs(device: device_, blockscount: a.blockscount, blocksize: a.blocksize, fragsize: a.fragsize, blockspergroup: a.blockspergroup, numberofgroups: a.numberofgroups, bytesperinode: a.bytesperinode, inodesize: a.inodesize, journalsize: a.journalsize, numberofinodes: a.numberofinodes, stridesize: a.stridesize, stripewidth: a.stripewidth, maxonlineresize: a.maxonlineresize, reservedblockspercentage: a.reservedblockspercentage, mmpupdateinterval: a.mmpupdateinterval, journaldevice: a.journaldevice, label: a.label, lastmounteddir: a.lastmounteddir, creatoros: a.creatoros, fstype: a.fstype, usagetype: a.usagetype, uuid: a.uuid, forcecreate: a.forcecreate, writesbandgrouponly: a.writesbandgrouponly, lazyitableinit: a.lazyitableinit, lazyjournalinit: a.lazyjournalinit, testfs: a.testfs, discard: a.discard, quotatype: a.quotatype, extent: a.extent, filetype: a.filetype, flexbg: a.flexbg, hasjournal: a.hasjournal, journaldev: a.journaldev, largefile: a.largefile, quota: a.quota, resizeinode: a.resizeinode, sparsesuper: a.sparsesuper, uninitbg: a.uninitbg)
         case .listDiskLabels:
             let result = try listDiskLabels()
@@ -1432,34 +1432,34 @@ extension GuestfsActions {
             w.write(translated as [String])
         case .mktemp:
             let a = try MktempArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let tmpl_ = try ctx.checkArgument(a.tmpl, kind: .pathname, name: "tmpl")
+            let tmpl_ = try ctx.checkArgument(a.tmpl, kind: .pathname, procedure: "mktemp")
             let result = try mktemp(tmpl: tmpl_, suffix: a.suffix)
             w.write(result as String)
         case .mklostAndFound:
             let a = try MklostAndFoundArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountpoint_ = try ctx.checkArgument(a.mountpoint, kind: .pathname, name: "mountpoint")
+            let mountpoint_ = try ctx.checkArgument(a.mountpoint, kind: .pathname, procedure: "mklost_and_found")
             try mklostAndFound(mountpoint: mountpoint_)
         case .aclGetFile:
             let a = try AclGetFileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "acl_get_file")
             let result = try aclGetFile(path: path_, acltype: a.acltype)
             w.write(result as String)
         case .aclSetFile:
             let a = try AclSetFileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "acl_set_file")
             try aclSetFile(path: path_, acltype: a.acltype, acl: a.acl)
         case .aclDeleteDefFile:
             let a = try AclDeleteDefFileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let dir_ = try ctx.checkArgument(a.dir, kind: .pathname, name: "dir")
+            let dir_ = try ctx.checkArgument(a.dir, kind: .pathname, procedure: "acl_delete_def_file")
             try aclDeleteDefFile(dir: dir_)
         case .capGetFile:
             let a = try CapGetFileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "cap_get_file")
             let result = try capGetFile(path: path_)
             w.write(result as String)
         case .capSetFile:
             let a = try CapSetFileArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "cap_set_file")
             try capSetFile(path: path_, cap: a.cap)
         case .listLdmVolumes:
             let result = try listLdmVolumes()
@@ -1476,7 +1476,7 @@ extension GuestfsActions {
             w.write(result as [String])
         case .ldmtoolScanDevices:
             let a = try LdmtoolScanDevicesArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let devices_ = try a.devices.map { try ctx.checkArgument($0, kind: .device, name: "devices") }
+            let devices_ = try a.devices.map { try ctx.checkArgument($0, kind: .device, procedure: "ldmtool_scan_devices") }
             let result = try ldmtoolScanDevices(devices: devices_)
             w.write(result as [String])
         case .ldmtoolDiskgroupName:
@@ -1505,27 +1505,27 @@ extension GuestfsActions {
             w.write(result.map(ctx.canonicalDeviceName) as [String])
         case .partSetGptType:
             let a = try PartSetGptTypeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
-            let guid_ = try ctx.checkArgument(a.guid, kind: .guid, name: "guid")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_set_gpt_type")
+            let guid_ = try ctx.checkArgument(a.guid, kind: .guid, procedure: "part_set_gpt_type")
             try partSetGptType(device: device_, partnum: a.partnum, guid: guid_)
         case .partGetGptType:
             let a = try PartGetGptTypeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_get_gpt_type")
             let result = try partGetGptType(device: device_, partnum: a.partnum)
             w.write(result as String)
         case .rename:
             let a = try RenameArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let oldpath_ = try ctx.checkArgument(a.oldpath, kind: .pathname, name: "oldpath")
-            let newpath_ = try ctx.checkArgument(a.newpath, kind: .pathname, name: "newpath")
+            let oldpath_ = try ctx.checkArgument(a.oldpath, kind: .pathname, procedure: "rename")
+            let newpath_ = try ctx.checkArgument(a.newpath, kind: .pathname, procedure: "rename")
             try rename(oldpath: oldpath_, newpath: newpath_)
         case .isWholeDevice:
             let a = try IsWholeDeviceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "is_whole_device")
             let result = try isWholeDevice(device: device_)
             w.write(result as Bool)
         case .internalParseMountable:
             let a = try InternalParseMountableArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, name: "mountable")
+            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, procedure: "internal_parse_mountable")
             let result = try internalParseMountable(mountable: mountable_)
             result.encode(xdr: &w)
         case .internalRhbz914931:
@@ -1533,28 +1533,28 @@ extension GuestfsActions {
             try internalRhbz914931(filename: transfer.fileIn, count: a.count)
         case .syslinux:
             let a = try SyslinuxArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "syslinux")
             try syslinux(device: device_, directory: a.directory)
         case .extlinux:
             let a = try ExtlinuxArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, name: "directory")
+            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, procedure: "extlinux")
             try extlinux(directory: directory_)
         case .cpR:
             let a = try CpRArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let src_ = try ctx.checkArgument(a.src, kind: .pathname, name: "src")
-            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, name: "dest")
+            let src_ = try ctx.checkArgument(a.src, kind: .pathname, procedure: "cp_r")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, procedure: "cp_r")
             try cpR(src: src_, dest: dest_)
         case .remount:
             let a = try RemountArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountpoint_ = try ctx.checkArgument(a.mountpoint, kind: .pathname, name: "mountpoint")
+            let mountpoint_ = try ctx.checkArgument(a.mountpoint, kind: .pathname, procedure: "remount")
             try remount(mountpoint: mountpoint_, rw: a.rw)
         case .setUuid:
             let a = try SetUuidArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "set_uuid")
             try setUuid(device: device_, uuid: a.uuid)
         case .journalOpen:
             let a = try JournalOpenArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, name: "directory")
+            let directory_ = try ctx.checkArgument(a.directory, kind: .pathname, procedure: "journal_open")
             try journalOpen(directory: directory_)
         case .journalClose:
             try journalClose()
@@ -1588,21 +1588,21 @@ extension GuestfsActions {
             try internalExit()
         case .copyAttributes:
             let a = try CopyAttributesArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let src_ = try ctx.checkArgument(a.src, kind: .pathname, name: "src")
-            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, name: "dest")
+            let src_ = try ctx.checkArgument(a.src, kind: .pathname, procedure: "copy_attributes")
+            let dest_ = try ctx.checkArgument(a.dest, kind: .pathname, procedure: "copy_attributes")
             try copyAttributes(src: src_, dest: dest_, all: a.all, mode: a.mode, xattributes: a.xattributes, ownership: a.ownership)
         case .partGetName:
             let a = try PartGetNameArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_get_name")
             let result = try partGetName(device: device_, partnum: a.partnum)
             w.write(result as String)
         case .blkdiscard:
             let a = try BlkdiscardArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blkdiscard")
             try blkdiscard(device: device_)
         case .blkdiscardzeroes:
             let a = try BlkdiscardzeroesArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blkdiscardzeroes")
             let result = try blkdiscardzeroes(device: device_)
             w.write(result as Bool)
         case .cpioOut:
@@ -1613,158 +1613,158 @@ extension GuestfsActions {
             w.write(result as Int64)
         case .statns:
             let a = try StatnsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "statns")
             let result = try statns(path: path_)
             result.encode(xdr: &w)
         case .lstatns:
             let a = try LstatnsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "lstatns")
             let result = try lstatns(path: path_)
             result.encode(xdr: &w)
         case .internalLstatnslist:
             let a = try InternalLstatnslistArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
-            let names_ = try a.names.map { try ctx.checkArgument($0, kind: .filename, name: "names") }
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "internal_lstatnslist")
+            let names_ = try a.names.map { try ctx.checkArgument($0, kind: .filename, procedure: "internal_lstatnslist") }
             let result = try internalLstatnslist(path: path_, names: names_)
             w.write(list: result)
         case .blockdevSetra:
             let a = try BlockdevSetraArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "blockdev_setra")
             try blockdevSetra(device: device_, sectors: a.sectors)
         case .btrfsSubvolumeGetDefault:
             let a = try BtrfsSubvolumeGetDefaultArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let fs_ = try ctx.checkArgument(a.fs, kind: .mountableOrPath, name: "fs")
+            let fs_ = try ctx.checkArgument(a.fs, kind: .mountableOrPath, procedure: "btrfs_subvolume_get_default")
             let result = try btrfsSubvolumeGetDefault(fs: fs_)
             w.write(result as Int64)
         case .btrfsSubvolumeShow:
             let a = try BtrfsSubvolumeShowArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let subvolume_ = try ctx.checkArgument(a.subvolume, kind: .pathname, name: "subvolume")
+            let subvolume_ = try ctx.checkArgument(a.subvolume, kind: .pathname, procedure: "btrfs_subvolume_show")
             let result = try btrfsSubvolumeShow(subvolume: subvolume_)
             w.write(result as [String])
         case .btrfsQuotaEnable:
             let a = try BtrfsQuotaEnableArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let fs_ = try ctx.checkArgument(a.fs, kind: .mountableOrPath, name: "fs")
+            let fs_ = try ctx.checkArgument(a.fs, kind: .mountableOrPath, procedure: "btrfs_quota_enable")
             try btrfsQuotaEnable(fs: fs_, enable: a.enable)
         case .btrfsQuotaRescan:
             let a = try BtrfsQuotaRescanArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let fs_ = try ctx.checkArgument(a.fs, kind: .mountableOrPath, name: "fs")
+            let fs_ = try ctx.checkArgument(a.fs, kind: .mountableOrPath, procedure: "btrfs_quota_rescan")
             try btrfsQuotaRescan(fs: fs_)
         case .btrfsQgroupLimit:
             let a = try BtrfsQgroupLimitArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let subvolume_ = try ctx.checkArgument(a.subvolume, kind: .pathname, name: "subvolume")
+            let subvolume_ = try ctx.checkArgument(a.subvolume, kind: .pathname, procedure: "btrfs_qgroup_limit")
             try btrfsQgroupLimit(subvolume: subvolume_, size: a.size)
         case .btrfsQgroupCreate:
             let a = try BtrfsQgroupCreateArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let subvolume_ = try ctx.checkArgument(a.subvolume, kind: .pathname, name: "subvolume")
+            let subvolume_ = try ctx.checkArgument(a.subvolume, kind: .pathname, procedure: "btrfs_qgroup_create")
             try btrfsQgroupCreate(qgroupid: a.qgroupid, subvolume: subvolume_)
         case .btrfsQgroupDestroy:
             let a = try BtrfsQgroupDestroyArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let subvolume_ = try ctx.checkArgument(a.subvolume, kind: .pathname, name: "subvolume")
+            let subvolume_ = try ctx.checkArgument(a.subvolume, kind: .pathname, procedure: "btrfs_qgroup_destroy")
             try btrfsQgroupDestroy(qgroupid: a.qgroupid, subvolume: subvolume_)
         case .btrfsQgroupShow:
             let a = try BtrfsQgroupShowArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "btrfs_qgroup_show")
             let result = try btrfsQgroupShow(path: path_)
             w.write(list: result)
         case .btrfsQgroupAssign:
             let a = try BtrfsQgroupAssignArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "btrfs_qgroup_assign")
             try btrfsQgroupAssign(src: a.src, dst: a.dst, path: path_)
         case .btrfsQgroupRemove:
             let a = try BtrfsQgroupRemoveArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "btrfs_qgroup_remove")
             try btrfsQgroupRemove(src: a.src, dst: a.dst, path: path_)
         case .btrfsScrubStart:
             let a = try BtrfsScrubStartArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "btrfs_scrub_start")
             try btrfsScrubStart(path: path_)
         case .btrfsScrubCancel:
             let a = try BtrfsScrubCancelArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "btrfs_scrub_cancel")
             try btrfsScrubCancel(path: path_)
         case .btrfsScrubResume:
             let a = try BtrfsScrubResumeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "btrfs_scrub_resume")
             try btrfsScrubResume(path: path_)
         case .btrfsBalancePause:
             let a = try BtrfsBalancePauseArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "btrfs_balance_pause")
             try btrfsBalancePause(path: path_)
         case .btrfsBalanceCancel:
             let a = try BtrfsBalanceCancelArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "btrfs_balance_cancel")
             try btrfsBalanceCancel(path: path_)
         case .btrfsBalanceResume:
             let a = try BtrfsBalanceResumeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "btrfs_balance_resume")
             try btrfsBalanceResume(path: path_)
         case .btrfsFilesystemDefragment:
             let a = try BtrfsFilesystemDefragmentArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "btrfs_filesystem_defragment")
             try btrfsFilesystemDefragment(path: path_, flush: a.flush, compress: a.compress)
         case .btrfsRescueChunkRecover:
             let a = try BtrfsRescueChunkRecoverArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "btrfs_rescue_chunk_recover")
             try btrfsRescueChunkRecover(device: device_)
         case .btrfsRescueSuperRecover:
             let a = try BtrfsRescueSuperRecoverArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "btrfs_rescue_super_recover")
             try btrfsRescueSuperRecover(device: device_)
         case .partSetGptGuid:
             let a = try PartSetGptGuidArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
-            let guid_ = try ctx.checkArgument(a.guid, kind: .guid, name: "guid")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_set_gpt_guid")
+            let guid_ = try ctx.checkArgument(a.guid, kind: .guid, procedure: "part_set_gpt_guid")
             try partSetGptGuid(device: device_, partnum: a.partnum, guid: guid_)
         case .partGetGptGuid:
             let a = try PartGetGptGuidArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_get_gpt_guid")
             let result = try partGetGptGuid(device: device_, partnum: a.partnum)
             w.write(result as String)
         case .btrfsBalanceStatus:
             let a = try BtrfsBalanceStatusArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "btrfs_balance_status")
             let result = try btrfsBalanceStatus(path: path_)
             result.encode(xdr: &w)
         case .btrfsScrubStatus:
             let a = try BtrfsScrubStatusArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "btrfs_scrub_status")
             let result = try btrfsScrubStatus(path: path_)
             result.encode(xdr: &w)
         case .btrfstuneSeeding:
             let a = try BtrfstuneSeedingArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "btrfstune_seeding")
             try btrfstuneSeeding(device: device_, seeding: a.seeding)
         case .btrfstuneEnableExtendedInodeRefs:
             let a = try BtrfstuneEnableExtendedInodeRefsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "btrfstune_enable_extended_inode_refs")
             try btrfstuneEnableExtendedInodeRefs(device: device_)
         case .btrfstuneEnableSkinnyMetadataExtentRefs:
             let a = try BtrfstuneEnableSkinnyMetadataExtentRefsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "btrfstune_enable_skinny_metadata_extent_refs")
             try btrfstuneEnableSkinnyMetadataExtentRefs(device: device_)
         case .btrfsImage:
             let a = try BtrfsImageArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let source_ = try a.source.map { try ctx.checkArgument($0, kind: .device, name: "source") }
-            let image_ = try ctx.checkArgument(a.image, kind: .pathname, name: "image")
+            let source_ = try a.source.map { try ctx.checkArgument($0, kind: .device, procedure: "btrfs_image") }
+            let image_ = try ctx.checkArgument(a.image, kind: .pathname, procedure: "btrfs_image")
             try btrfsImage(source: source_, image: image_, compresslevel: a.compresslevel)
         case .partGetMbrPartType:
             let a = try PartGetMbrPartTypeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_get_mbr_part_type")
             let result = try partGetMbrPartType(device: device_, partnum: a.partnum)
             w.write(result as String)
         case .btrfsReplace:
             let a = try BtrfsReplaceArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let srcdev_ = try ctx.checkArgument(a.srcdev, kind: .device, name: "srcdev")
-            let targetdev_ = try ctx.checkArgument(a.targetdev, kind: .device, name: "targetdev")
-            let mntpoint_ = try ctx.checkArgument(a.mntpoint, kind: .pathname, name: "mntpoint")
+            let srcdev_ = try ctx.checkArgument(a.srcdev, kind: .device, procedure: "btrfs_replace")
+            let targetdev_ = try ctx.checkArgument(a.targetdev, kind: .device, procedure: "btrfs_replace")
+            let mntpoint_ = try ctx.checkArgument(a.mntpoint, kind: .pathname, procedure: "btrfs_replace")
             try btrfsReplace(srcdev: srcdev_, targetdev: targetdev_, mntpoint: mntpoint_)
         case .setUuidRandom:
             let a = try SetUuidRandomArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "set_uuid_random")
             try setUuidRandom(device: device_)
         case .vfsMinimumSize:
             let a = try VfsMinimumSizeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, name: "mountable")
+            let mountable_ = try ctx.checkArgument(a.mountable, kind: .mountable, procedure: "vfs_minimum_size")
             let result = try vfsMinimumSize(mountable: mountable_)
             w.write(result as Int64)
         case .internalFeatureAvailable:
@@ -1773,57 +1773,57 @@ extension GuestfsActions {
             w.write(result as Int32)
         case .partSetDiskGuid:
             let a = try PartSetDiskGuidArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
-            let guid_ = try ctx.checkArgument(a.guid, kind: .guid, name: "guid")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_set_disk_guid")
+            let guid_ = try ctx.checkArgument(a.guid, kind: .guid, procedure: "part_set_disk_guid")
             try partSetDiskGuid(device: device_, guid: guid_)
         case .partGetDiskGuid:
             let a = try PartGetDiskGuidArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_get_disk_guid")
             let result = try partGetDiskGuid(device: device_)
             w.write(result as String)
         case .partSetDiskGuidRandom:
             let a = try PartSetDiskGuidRandomArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_set_disk_guid_random")
             try partSetDiskGuidRandom(device: device_)
         case .partExpandGpt:
             let a = try PartExpandGptArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_expand_gpt")
             try partExpandGpt(device: device_)
         case .ntfscatI:
             let a = try NtfscatIArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .mountable, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .mountable, procedure: "ntfscat_i")
             try ntfscatI(device: device_, inode: a.inode, filename: transfer.fileOut)
         case .downloadInode:
             let a = try DownloadInodeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .mountable, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .mountable, procedure: "download_inode")
             try downloadInode(device: device_, inode: a.inode, filename: transfer.fileOut)
         case .btrfsFilesystemShow:
             let a = try BtrfsFilesystemShowArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "btrfs_filesystem_show")
             let result = try btrfsFilesystemShow(device: device_)
             w.write(result.map(ctx.canonicalDeviceName) as [String])
         case .internalFilesystemWalk:
             let a = try InternalFilesystemWalkArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .mountable, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .mountable, procedure: "internal_filesystem_walk")
             try internalFilesystemWalk(device: device_, filename: transfer.fileOut)
         case .selinuxRelabel:
             let a = try SelinuxRelabelArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "selinux_relabel")
             try selinuxRelabel(specfile: a.specfile, path: path_, force: a.force)
         case .downloadBlocks:
             let a = try DownloadBlocksArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .mountable, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .mountable, procedure: "download_blocks")
             try downloadBlocks(device: device_, start: a.start, stop: a.stop, filename: transfer.fileOut, unallocated: a.unallocated)
         case .augTransform:
             let a = try AugTransformArgs(xdr: &r, optargsBitmask: optargsBitmask)
             try augTransform(lens: a.lens, file: a.file, remove: a.remove)
         case .internalFindInode:
             let a = try InternalFindInodeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .mountable, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .mountable, procedure: "internal_find_inode")
             try internalFindInode(device: device_, inode: a.inode, filename: transfer.fileOut)
         case .mksquashfs:
             let a = try MksquashfsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "mksquashfs")
             try mksquashfs(path: path_, filename: transfer.fileOut, compress: a.compress, excludes: a.excludes)
         case .yaraLoad:
             try yaraLoad(filename: transfer.fileIn)
@@ -1831,11 +1831,11 @@ extension GuestfsActions {
             try yaraDestroy()
         case .internalYaraScan:
             let a = try InternalYaraScanArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let path_ = try ctx.checkArgument(a.path, kind: .pathname, name: "path")
+            let path_ = try ctx.checkArgument(a.path, kind: .pathname, procedure: "internal_yara_scan")
             try internalYaraScan(path: path_, filename: transfer.fileOut)
         case .fileArchitecture:
             let a = try FileArchitectureArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let filename_ = try ctx.checkArgument(a.filename, kind: .pathname, name: "filename")
+            let filename_ = try ctx.checkArgument(a.filename, kind: .pathname, procedure: "file_architecture")
             let result = try fileArchitecture(filename: filename_)
             w.write(result as String)
         case .listFilesystems:
@@ -1844,7 +1844,7 @@ extension GuestfsActions {
             w.write(translated as [String])
         case .partResize:
             let a = try PartResizeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_resize")
             try partResize(device: device_, partnum: a.partnum, endsect: a.endsect)
         case .hivexValueUtf8:
             let a = try HivexValueUtf8Args(xdr: &r, optargsBitmask: optargsBitmask)
@@ -1862,139 +1862,139 @@ extension GuestfsActions {
             w.write(result.map(ctx.canonicalDeviceName) as [String])
         case .inspectGetFormat:
             let a = try InspectGetFormatArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_format")
             let result = try inspectGetFormat(root: root_)
             w.write(result as String)
         case .inspectGetType:
             let a = try InspectGetTypeArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_type")
             let result = try inspectGetType(root: root_)
             w.write(result as String)
         case .inspectGetDistro:
             let a = try InspectGetDistroArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_distro")
             let result = try inspectGetDistro(root: root_)
             w.write(result as String)
         case .inspectGetPackageFormat:
             let a = try InspectGetPackageFormatArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_package_format")
             let result = try inspectGetPackageFormat(root: root_)
             w.write(result as String)
         case .inspectGetPackageManagement:
             let a = try InspectGetPackageManagementArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_package_management")
             let result = try inspectGetPackageManagement(root: root_)
             w.write(result as String)
         case .inspectGetProductName:
             let a = try InspectGetProductNameArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_product_name")
             let result = try inspectGetProductName(root: root_)
             w.write(result as String)
         case .inspectGetProductVariant:
             let a = try InspectGetProductVariantArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_product_variant")
             let result = try inspectGetProductVariant(root: root_)
             w.write(result as String)
         case .inspectGetMajorVersion:
             let a = try InspectGetMajorVersionArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_major_version")
             let result = try inspectGetMajorVersion(root: root_)
             w.write(result as Int32)
         case .inspectGetMinorVersion:
             let a = try InspectGetMinorVersionArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_minor_version")
             let result = try inspectGetMinorVersion(root: root_)
             w.write(result as Int32)
         case .inspectGetArch:
             let a = try InspectGetArchArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_arch")
             let result = try inspectGetArch(root: root_)
             w.write(result as String)
         case .inspectGetHostname:
             let a = try InspectGetHostnameArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_hostname")
             let result = try inspectGetHostname(root: root_)
             w.write(result as String)
         case .inspectGetWindowsSystemroot:
             let a = try InspectGetWindowsSystemrootArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_windows_systemroot")
             let result = try inspectGetWindowsSystemroot(root: root_)
             w.write(result as String)
         case .inspectGetWindowsSoftwareHive:
             let a = try InspectGetWindowsSoftwareHiveArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_windows_software_hive")
             let result = try inspectGetWindowsSoftwareHive(root: root_)
             w.write(result as String)
         case .inspectGetWindowsSystemHive:
             let a = try InspectGetWindowsSystemHiveArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_windows_system_hive")
             let result = try inspectGetWindowsSystemHive(root: root_)
             w.write(result as String)
         case .inspectGetWindowsCurrentControlSet:
             let a = try InspectGetWindowsCurrentControlSetArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_windows_current_control_set")
             let result = try inspectGetWindowsCurrentControlSet(root: root_)
             w.write(result as String)
         case .inspectIsLive:
             let a = try InspectIsLiveArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_is_live")
             let result = try inspectIsLive(root: root_)
             w.write(result as Bool)
         case .inspectIsNetinst:
             let a = try InspectIsNetinstArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_is_netinst")
             let result = try inspectIsNetinst(root: root_)
             w.write(result as Bool)
         case .inspectIsMultipart:
             let a = try InspectIsMultipartArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_is_multipart")
             let result = try inspectIsMultipart(root: root_)
             w.write(result as Bool)
         case .inspectGetMountpoints:
             let a = try InspectGetMountpointsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_mountpoints")
             let result = try inspectGetMountpoints(root: root_)
             let translated = result.enumerated().map { i, s in (i % 2 == 0 ? false : true) ? ctx.canonicalDeviceName(s) : s }
             w.write(translated as [String])
         case .inspectGetFilesystems:
             let a = try InspectGetFilesystemsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_filesystems")
             let result = try inspectGetFilesystems(root: root_)
             w.write(result.map(ctx.canonicalDeviceName) as [String])
         case .inspectGetDriveMappings:
             let a = try InspectGetDriveMappingsArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let root_ = try ctx.checkArgument(a.root, kind: .mountable, name: "root")
+            let root_ = try ctx.checkArgument(a.root, kind: .mountable, procedure: "inspect_get_drive_mappings")
             let result = try inspectGetDriveMappings(root: root_)
             let translated = result.enumerated().map { i, s in (i % 2 == 0 ? false : true) ? ctx.canonicalDeviceName(s) : s }
             w.write(translated as [String])
         case .partSetGptAttributes:
             let a = try PartSetGptAttributesArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_set_gpt_attributes")
             try partSetGptAttributes(device: device_, partnum: a.partnum, attributes: a.attributes)
         case .partGetGptAttributes:
             let a = try PartGetGptAttributesArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "part_get_gpt_attributes")
             let result = try partGetGptAttributes(device: device_, partnum: a.partnum)
             w.write(result as Int64)
         case .f2fsExpand:
             let a = try F2fsExpandArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "f2fs_expand")
             try f2fsExpand(device: device_)
         case .lvmScan:
             let a = try LvmScanArgs(xdr: &r, optargsBitmask: optargsBitmask)
             try lvmScan(activate: a.activate)
         case .luksUuid:
             let a = try LuksUuidArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "luks_uuid")
             let result = try luksUuid(device: device_)
             w.write(result as String)
         case .cryptsetupOpen:
             let a = try CryptsetupOpenArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "cryptsetup_open")
             try cryptsetupOpen(device: device_, key: a.key, mapname: a.mapname, readonly: a.readonly, crypttype: a.crypttype)
         case .cryptsetupClose:
             let a = try CryptsetupCloseArgs(xdr: &r, optargsBitmask: optargsBitmask)
-            let device_ = try ctx.checkArgument(a.device, kind: .device, name: "device")
+            let device_ = try ctx.checkArgument(a.device, kind: .device, procedure: "cryptsetup_close")
             try cryptsetupClose(device: device_)
         case .internalListRpmApplications:
             let result = try internalListRpmApplications()
