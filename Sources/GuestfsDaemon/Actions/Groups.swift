@@ -6,9 +6,24 @@ public enum OptionalGroups {
     public static let checks: [String: @Sendable (DaemonContext) -> Bool] = {
         var c: [String: @Sendable (DaemonContext) -> Bool] = [:]
         // Files, transfer, commands (Files.swift, Transfer.swift, Commands.swift):
+
+
+
+
         // Devices and partitions (Devices.swift, Partitions.swift):
+
+
+
         // Filesystems and mount (Filesystems.swift, Mount.swift, ...):
+
+
+
+
+
         // LVM (LVM.swift):
+        // liblvm2cmd is linked in: LVM works wherever the daemon runs.
+
+        c["lvm2"] = { _ in true }
         return c
     }()
 }
