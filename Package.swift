@@ -43,6 +43,14 @@ let package = Package(
             dependencies: ["GuestfsProtocol"]),
         .executableTarget(name: "guestfs-codegen"),
         .executableTarget(name: "guestfsd-bench", dependencies: ["GuestfsClient", "GuestfsProtocol"]),
+        // libFuzzer target over frames, headers, args decoding and the chunk
+        // stream (scripts/fuzz builds it with -sanitize=fuzzer -DFUZZING; an
+        // ordinary build replays corpus and regression inputs).
+        .executableTarget(
+            name: "guestfsd-fuzz",
+            dependencies: ["GuestfsDaemon", "GuestfsProtocol", "CGuestfsShim",
+                           .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .testTarget(name: "GuestfsProtocolTests", dependencies: ["GuestfsProtocol"]),
         .testTarget(
             name: "GuestfsDaemonTests",

@@ -113,8 +113,9 @@ public final class DownloadSink {
 public final class GuestfsClient {
     public let fd: Int32
     private var serial: UInt32 = 0x1000
-    private var buffer: [UInt8] = []
+    private var buffer = [UInt8](repeating: 0, count: 1 << 17)
     private var bufferStart = 0
+    private var bufferEnd = 0
     /// Called for each progress message.
     public var onProgress: ((ProgressMessage) -> Void)?
     /// Progress messages seen since the client was made.
@@ -125,7 +126,6 @@ public final class GuestfsClient {
     /// Takes ownership of a connected descriptor.
     public init(fd: Int32) {
         self.fd = fd
-        buffer.reserveCapacity(1 << 16)
     }
 
     deinit { close(fd) }
@@ -188,29 +188,32 @@ public final class GuestfsClient {
     }
 
     private func fillBuffer(_ n: Int, timeoutSeconds: Double? = nil) throws {
-        while buffer.count - bufferStart < n {
+        while bufferEnd - bufferStart < n {
             if bufferStart > 0 {
-                buffer.removeSubrange(0..<bufferStart)
+                // Slide what is left to the front of the fixed buffer.
+                let left = bufferEnd - bufferStart
+                buffer.withUnsafeMutableBytes { raw in
+                    if left > 0 { memmove(raw.baseAddress!, raw.baseAddress! + bufferStart, left) }
+                }
                 bufferStart = 0
+                bufferEnd = left
             }
+            if buffer.count < n { buffer.append(contentsOf: repeatElement(0, count: n - buffer.count)) }
             if let timeoutSeconds {
                 var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 let r = poll(&p, 1, Int32(timeoutSeconds * 1000))
                 if r == 0 { throw GuestfsClientError.protocolViolation("timed out waiting for the daemon") }
             }
-            let want = max(65536, n)
-            let old = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: want))
+            let end = bufferEnd
             let got = buffer.withUnsafeMutableBytes { raw in
-                recv(fd, raw.baseAddress! + old, want, 0)
+                recv(fd, raw.baseAddress! + end, raw.count - end, 0)
             }
             if got < 0 {
-                buffer.removeSubrange(old...)
                 if errno == EINTR { continue }
                 throw GuestfsClientError.system(errno, "recv")
             }
-            buffer.removeSubrange((old + got)...)
             if got == 0 { throw GuestfsClientError.connectionClosed }
+            bufferEnd += got
         }
     }
 
@@ -228,9 +231,21 @@ public final class GuestfsClient {
         return out
     }
 
+    /// Reads the 24 bytes after a PROGRESS_FLAG and reports them.
+    private func handleProgressBody() throws {
+        let body = try readBytes(progressMessageSize)
+        let m = body.withUnsafeBytes { raw -> ProgressMessage in
+            var r = XDRReader(raw)
+            return ProgressMessage(procedure: (try? r.readUInt32()) ?? 0, serial: (try? r.readUInt32()) ?? 0,
+                                   position: (try? r.readUInt64()) ?? 0, total: (try? r.readUInt64()) ?? 0)
+        }
+        progressMessages.append(m)
+        onProgress?(m)
+    }
+
     /// Is there data from the daemon right now (without blocking)?
     private func daemonHasData() -> Bool {
-        if buffer.count - bufferStart > 0 { return true }
+        if bufferEnd - bufferStart > 0 { return true }
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         return poll(&p, 1, 0) > 0
     }
@@ -249,14 +264,7 @@ public final class GuestfsClient {
         while true {
             let w = try readWord(timeoutSeconds: timeoutSeconds)
             if w == GuestfsConstants.progressFlag {
-                let body = try readBytes(progressMessageSize)
-                let m = body.withUnsafeBytes { raw -> ProgressMessage in
-                    var r = XDRReader(raw)
-                    return ProgressMessage(procedure: (try? r.readUInt32()) ?? 0, serial: (try? r.readUInt32()) ?? 0,
-                                           position: (try? r.readUInt64()) ?? 0, total: (try? r.readUInt64()) ?? 0)
-                }
-                progressMessages.append(m)
-                onProgress?(m)
+                try handleProgressBody()
                 continue
             }
             if w == GuestfsConstants.cancelFlag {
@@ -272,13 +280,14 @@ public final class GuestfsClient {
 
     /// Sends a call frame with the given header fields and args bytes.
     @discardableResult
-    public func sendCall(procedure: UInt32, argsBytes: [UInt8], optargsBitmask: UInt64 = 0,
+    public func sendCall(procedure: UInt32, argsBytes: [UInt8], optargsBitmask: UInt64 = 0, progressHint: UInt64 = 0,
                          program: UInt32 = GuestfsConstants.program, version: UInt32 = GuestfsConstants.protocolVersion,
                          direction: UInt32 = 0, status: UInt32 = 0) throws -> UInt32 {
         serial &+= 1
         var w = XDRWriter(capacity: 48 + argsBytes.count)
         w.write(UInt32(0))
-        var h = MessageHeader(procedure: procedure, direction: .call, serial: serial, optargsBitmask: optargsBitmask)
+        var h = MessageHeader(procedure: procedure, direction: .call, serial: serial, progressHint: progressHint,
+                              optargsBitmask: optargsBitmask)
         h.program = program
         h.version = version
         h.direction = direction
@@ -327,7 +336,8 @@ public final class GuestfsClient {
         var w = XDRWriter(capacity: 256)
         args?.encode(xdr: &w)
         let serial = try sendCall(procedure: procedure.rawValue, argsBytes: w.bytes,
-                                  optargsBitmask: args?.optargsBitmask ?? 0)
+                                  optargsBitmask: args?.optargsBitmask ?? 0,
+                                  progressHint: upload.map(Self.uploadSize) ?? 0)
         if let upload { try sendUpload(upload) }
         let reply = try readReply()
         guard reply.header.serial == serial, reply.header.procedure == procedure.rawValue else {
@@ -338,6 +348,18 @@ public final class GuestfsClient {
         return try reply.body.withUnsafeBytes { raw in
             var r = XDRReader(raw)
             return try decode(&r)
+        }
+    }
+
+    /// The progress hint the library sends with an upload: its size when known.
+    static func uploadSize(_ source: UploadSource) -> UInt64 {
+        switch source {
+        case .bytes(let b): return UInt64(b.count)
+        case .cancelling(_, let b): return UInt64(b.count)
+        case .generated(let count, _): return UInt64(count)
+        case .file(let path):
+            var st = stat()
+            return stat(path, &st) == 0 ? UInt64(st.st_size) : 0
         }
     }
 
@@ -361,12 +383,17 @@ public final class GuestfsClient {
             guard fileFD >= 0 else { throw GuestfsClientError.system(errno, "open \(path)") }
         }
         while true {
-            if daemonHasData() {
-                // Only a cancel (or progress) can come now.
-                if try readFrame(stopAtCancel: true) == nil {
+            // Only progress messages or a cancel can come now; never block here.
+            while daemonHasData() {
+                let w = try readWord()
+                if w == GuestfsConstants.progressFlag {
+                    try handleProgressBody()
+                } else if w == GuestfsConstants.cancelFlag {
                     daemonCancelledUpload = true
                     try sendChunk(cancel: true, UnsafeRawBufferPointer(start: nil, count: 0))
                     return
+                } else {
+                    throw GuestfsClientError.protocolViolation("unexpected word 0x\(String(w, radix: 16)) during upload")
                 }
             }
             var n = 0

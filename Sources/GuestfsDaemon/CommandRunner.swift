@@ -10,6 +10,8 @@ public enum CommandInput {
     case bytes([UInt8])
     /// Upload data streamed straight from the library.
     case stream(FileInStream)
+    /// A file opened read-only as the tool's standard input.
+    case file(String)
 }
 
 /// Where a tool's standard output goes.
@@ -75,14 +77,15 @@ public final class CommandRunner {
         if verbose { logLine("guestfsd: run: \(argv.joined(separator: " "))") }
 
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-        func closeAll() { for fd in inPipe + outPipe + errPipe where fd >= 0 { close(fd) } }
+        var inputFile: Int32 = -1
+        func closeAll() { for fd in inPipe + outPipe + errPipe + [inputFile] where fd >= 0 { close(fd) } }
         guard guestfs_shim_pipe2_cloexec(&outPipe) == 0, guestfs_shim_pipe2_cloexec(&errPipe) == 0 else {
             closeAll()
             throw DaemonError.system("pipe")
         }
         let feedsInput: Bool
         switch stdin {
-        case .none: feedsInput = false
+        case .none, .file: feedsInput = false
         default: feedsInput = true
         }
         if feedsInput, guestfs_shim_pipe2_cloexec(&inPipe) != 0 {
@@ -95,6 +98,16 @@ public final class CommandRunner {
         defer { posix_spawn_file_actions_destroy(&actions) }
         if feedsInput {
             posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        } else if case .file(let path) = stdin {
+            // Opened here, not by the child, so a missing file is our error.
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 {
+                let e = errno
+                closeAll()
+                throw DaemonError(e, "\(path): \(errnoDescription(e))")
+            }
+            inputFile = fd
+            posix_spawn_file_actions_adddup2(&actions, fd, 0)
         } else {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
@@ -128,6 +141,7 @@ public final class CommandRunner {
         close(outPipe[1]); outPipe[1] = -1
         close(errPipe[1]); errPipe[1] = -1
         if feedsInput { close(inPipe[0]); inPipe[0] = -1 }
+        if inputFile >= 0 { close(inputFile); inputFile = -1 }
         if spawnResult != 0 {
             closeAll()
             throw DaemonError(spawnResult, "\(argv[0]): \(errnoDescription(spawnResult))")

@@ -19,6 +19,15 @@ public final class DaemonContext {
     /// True inside the appliance (not standalone on a host).
     public let inAppliance: Bool
     let progressReporter: ProgressReporter
+    /// The size the library says an upload will have (the header's
+    /// progress_hint; 0 when unknown). Upload handlers report progress
+    /// against it, as upstream does only when it is set.
+    public internal(set) var progressHint: UInt64 = 0
+    /// Refuse guest paths while nothing is mounted on the sysroot, as
+    /// upstream does (in the appliance, whose /sysroot is an empty
+    /// directory of the initramfs). Off in standalone mode, where the
+    /// sysroot may be a plain directory.
+    public var requireMountedRoot: Bool
     /// Free-form per-session state that handler files keep (umask, LVM
     /// handle, ...), keyed by a name of their choosing.
     public var state: [String: Any] = [:]
@@ -30,6 +39,7 @@ public final class DaemonContext {
         self.runner = runner
         self.verbose = verbose
         self.inAppliance = inAppliance
+        self.requireMountedRoot = inAppliance
         self.progressReporter = ProgressReporter(clock: clock)
     }
 
@@ -72,7 +82,11 @@ public final class DaemonContext {
                 return try checkArgument(value, kind: .mountable)
             }
             return try checkPathname(value)
-        case .guid, .filename:
+        case .filename:
+            // A name inside a directory: no slash (upstream's check).
+            if value.contains("/") { throw DaemonError(message: "'\(value)' is not a file name") }
+            return value
+        case .guid:
             return value
         }
     }
@@ -80,6 +94,9 @@ public final class DaemonContext {
     public func checkPathname(_ path: String) throws -> String {
         guard path.hasPrefix("/") else {
             throw DaemonError(message: "path must start with a / character")
+        }
+        if requireMountedRoot, !isRootMounted() {
+            throw DaemonError(message: "you must call 'mount' first to mount the root filesystem")
         }
         if path.utf8.count >= Int(PATH_MAX) {
             throw DaemonError(ENAMETOOLONG, "\(path.prefix(64))...: \(errnoDescription(ENAMETOOLONG))")
@@ -107,6 +124,15 @@ public final class DaemonContext {
     }
 
     // MARK: Paths
+
+    /// Something is mounted on the sysroot: it is a mount point when it is
+    /// on another device than its parent (or is the same inode as /..).
+    public func isRootMounted() -> Bool {
+        let top = sysroot.hostPath("/")
+        var here = stat(), parent = stat()
+        guard stat(top, &here) == 0, stat(top + "/..", &parent) == 0 else { return false }
+        return here.st_dev != parent.st_dev || here.st_ino == parent.st_ino
+    }
 
     /// Resolves a guest path to a host path inside the sysroot.
     public func resolve(_ guestPath: String, followFinal: Bool = true) throws -> String {

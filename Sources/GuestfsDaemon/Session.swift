@@ -131,6 +131,7 @@ public final class Session {
         fileIn.begin(active: procedure.hasFileIn)
         fileOut.begin(active: procedure.hasFileOut)
         context.progressReporter.begin(procedure: header.procedure, serial: header.serial)
+        context.progressHint = header.progressHint
         reply.reset()
         beginReply(status: .ok)
         var failure: DaemonError?

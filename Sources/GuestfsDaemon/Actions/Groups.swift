@@ -6,23 +6,22 @@ public enum OptionalGroups {
     public static let checks: [String: @Sendable (DaemonContext) -> Bool] = {
         var c: [String: @Sendable (DaemonContext) -> Bool] = [:]
         // Files, transfer, commands (Files.swift, Transfer.swift, Commands.swift):
-
-
-
-
+        c["xz"] = { $0.runner.has("xz") }
+        c["linuxmodules"] = { Handlers.linuxModulesAvailable($0) }
+        c["linuxxattrs"] = { _ in true }
+        c["mknod"] = { _ in true }
         // Devices and partitions (Devices.swift, Partitions.swift):
-
-
-
+        c["blkdiscard"] = { _ in true }
+        c["blkdiscardzeroes"] = { _ in true }
+        c["gdisk"] = { $0.runner.has("sgdisk") }
         // Filesystems and mount (Filesystems.swift, Mount.swift, ...):
-
-
-
-
-
+        c["linuxfsuuid"] = { _ in true }
+        c["zerofree"] = { $0.runner.has("zerofree") }
+        c["fstrim"] = { $0.runner.has("fstrim") }
+        c["wipefs"] = { $0.runner.has("wipefs") }
+        c["xfs"] = { $0.runner.has("mkfs.xfs") }
         // LVM (LVM.swift):
         // liblvm2cmd is linked in: LVM works wherever the daemon runs.
-
         c["lvm2"] = { _ in true }
         return c
     }()

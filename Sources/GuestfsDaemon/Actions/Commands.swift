@@ -1,0 +1,227 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import GuestfsProtocol
+
+/// Running programs: commands chrooted in the guest (command, sh), and
+/// appliance facilities (dmesg, drop_caches, sleep, utsname, modprobe,
+/// initrd listing and extraction).
+extension Handlers {
+    public func command(arguments: [String]) throws -> String {
+        if context.inAppliance, !rootIsMounted() {
+            throw DaemonError(message: "do_command: you must call 'mount' first to mount the root filesystem")
+        }
+        guard !arguments.isEmpty else { throw DaemonError(message: "passed an empty list") }
+        let mounts = bindMountApplianceFilesystems()
+        defer { unmountBindMounts(mounts) }
+        return try runChrooted(arguments)
+    }
+
+    public func commandLines(arguments: [String]) throws -> [String] {
+        CommandText.splitLines(try command(arguments: arguments))
+    }
+
+    public func sh(command: String) throws -> String {
+        try self.command(arguments: ["/bin/sh", "-c", command])
+    }
+
+    public func shLines(command: String) throws -> [String] {
+        try commandLines(arguments: ["/bin/sh", "-c", command])
+    }
+
+    public func dmesg() throws -> String {
+        let r = try context.runner.run(["dmesg"])
+        guard r.succeeded else { throw DaemonError(message: r.stderrString.trimmingTrailingNewlines()) }
+        return CommandText.cString(r.stdout)
+    }
+
+    public func dropCaches(whattodrop: Int32) throws {
+        Glibc.sync()
+        let path = "/proc/sys/vm/drop_caches"
+        let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DaemonError.system(path) }
+        defer { Glibc.close(fd) }
+        let text = Array(String(whattodrop).utf8)
+        let n = text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard n == text.count else { throw DaemonError.system(path) }
+    }
+
+    public func sleep(secs: Int32) throws {
+        var remaining = UInt32(max(secs, 0))
+        while remaining > 0 { remaining = Glibc.sleep(remaining) }
+    }
+
+    public func utsname() throws -> GuestfsUtsname {
+        var uts = Glibc.utsname()
+        guard uname(&uts) == 0 else { throw DaemonError.system("utsname") }
+        func field<T>(_ tuple: inout T) -> String {
+            withUnsafeBytes(of: &tuple) { raw in
+                let bytes = raw.prefix { $0 != 0 }
+                return String(decoding: bytes, as: UTF8.self)
+            }
+        }
+        return GuestfsUtsname(utsSysname: field(&uts.sysname), utsRelease: field(&uts.release),
+                              utsVersion: field(&uts.version), utsMachine: field(&uts.machine))
+    }
+
+    public func modprobe(modulename: String) throws {
+        let r = try context.runner.run(["modprobe", modulename])
+        guard r.succeeded else { throw DaemonError(message: r.stderrString.trimmingTrailingNewlines()) }
+    }
+
+    public func initrdList(path: String) throws -> [String] {
+        let host = try context.resolve(path)
+        let tool = initrdDecompressor(host)
+        let r = try context.runner.run(["sh", "-c", "\"$1\" \"$2\" | cpio --quiet -it", "sh", tool, host])
+        guard r.succeeded else {
+            throw DaemonError(message: "pclose: command failed with return code \(r.status)")
+        }
+        return CommandText.splitLines(String(decoding: r.stdout, as: UTF8.self))
+    }
+
+    public func initrdCat(initrdpath: String, filename: String) throws -> [UInt8] {
+        let host = try context.resolve(initrdpath)
+        var template = Array("/tmp/initrd-cat-XXXXXX".utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ Glibc.mkdtemp($0.baseAddress!) }) != nil else {
+            throw DaemonError.system("mkdtemp")
+        }
+        let tmpdir = String(cString: template)
+        defer { _ = try? context.runner.run(["rm", "-rf", "--", tmpdir]) }
+
+        // Extract just that member (cpio is silent when it is missing).
+        let tool = initrdDecompressor(host)
+        let r = try context.runner.run(["sh", "-c", "\"$1\" \"$2\" | cpio --quiet -id -- \"$3\"", "sh", tool, host, filename],
+                                       workingDirectory: tmpdir)
+        guard r.succeeded else {
+            // Upstream uses perror here with errno 0.
+            throw DaemonError(message: "command failed with return code \(r.status): Success")
+        }
+        let extracted = tmpdir + "/" + filename
+        let fd = Glibc.open(extracted, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DaemonError.system("open: \(initrdpath):\(filename)") }
+        defer { Glibc.close(fd) }
+        var st = Glibc.stat()
+        guard fstat(fd, &st) == 0 else { throw DaemonError.system("fstat: \(initrdpath):\(filename)") }
+        if st.st_size >= GuestfsConstants.messageMax {
+            throw DaemonError(message: "\(initrdpath):\(filename): file is too large for the protocol")
+        }
+        var content = [UInt8](repeating: 0, count: Int(st.st_size))
+        var done = 0
+        while done < content.count {
+            let n = content.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw DaemonError.system("read: \(initrdpath):\(filename)") }
+            if n == 0 { break }
+            done += n
+        }
+        return Array(content[0..<done])
+    }
+}
+
+// MARK: - Helpers
+
+extension Handlers {
+    /// The linuxmodules group: a kernel with modules and modprobe.
+    static func linuxModulesAvailable(_ context: DaemonContext) -> Bool {
+        !(access("/proc/modules", R_OK) != 0 && errno == ENOENT) && context.runner.has("modprobe")
+    }
+
+    /// Something is mounted on the sysroot or below it.
+    fileprivate func rootIsMounted() -> Bool {
+        let root = context.sysroot.hostPath("/")
+        let prefix = root == "/" ? "/" : root + "/"
+        return context.mountTable().contains { $0.mountpoint == root || $0.mountpoint.hasPrefix(prefix) }
+    }
+
+    /// Bind-mounts /dev, /dev/pts, /proc, /sys (and SELinux) into the
+    /// sysroot while a command runs, as upstream does. Failures are
+    /// ignored; returns what was mounted, in order.
+    fileprivate func bindMountApplianceFilesystems() -> [String] {
+        let binds: [(String, String)] = [
+            ("/dev", "/dev"), ("/dev/pts", "/dev/pts"), ("/proc", "/proc"),
+            ("/sys/fs/selinux", "/selinux"), ("/sys", "/sys"), ("/sys/fs/selinux", "/sys/fs/selinux"),
+        ]
+        var mounted: [String] = []
+        for (source, guestTarget) in binds {
+            guard let target = try? context.resolve(guestTarget) else { continue }
+            var st = Glibc.stat()
+            guard fstatat(AT_FDCWD, target, &st, 0) == 0, st.st_mode & S_IFMT == S_IFDIR,
+                  fstatat(AT_FDCWD, source, &st, 0) == 0 else { continue }
+            if Glibc.mount(source, target, nil, UInt(MS_BIND), nil) == 0 { mounted.append(target) }
+        }
+        return mounted
+    }
+
+    fileprivate func unmountBindMounts(_ targets: [String]) {
+        for target in targets.reversed() where Glibc.umount(target) != 0 {
+            _ = Glibc.umount2(target, Int32(MNT_DETACH))
+        }
+    }
+
+    /// Runs argv chrooted in the sysroot; its stdout, or its stderr as the
+    /// error.
+    fileprivate func runChrooted(_ argv: [String]) throws -> String {
+        let root = context.sysroot.hostPath("/")
+        var env = CommandRunner.defaultEnvironment().filter {
+            !$0.hasPrefix("PATH=") && !$0.hasPrefix("SHELL=") && !$0.hasPrefix("LC_ALL=") && !$0.hasPrefix("TERM=")
+        }
+        env += ["PATH=/sbin:/usr/sbin:/bin:/usr/bin", "SHELL=/bin/sh", "LC_ALL=C", "TERM=dumb"]
+        let r = try context.runner.run(["chroot", root] + argv, environment: env)
+        if r.succeeded { return CommandText.cString(r.stdout) }
+        var message = r.stderrString
+        while message.hasSuffix("\n") { message.removeLast() }
+        // chroot(1) could not start the program: say it as execvp would.
+        if r.status == 126 || r.status == 127 {
+            for prefix in ["chroot: failed to run command '", "chroot: can't execute '"] where message.hasPrefix(prefix) {
+                let rest = message.dropFirst(prefix.count)
+                if let quote = rest.firstRange(of: "': ") {
+                    message = "\(argv[0]): \(rest[quote.upperBound...])"
+                }
+            }
+        }
+        throw DaemonError(message: message)
+    }
+
+    /// The tool that decompresses an initrd, from its first bytes (upstream
+    /// only knew gzip, via zcat).
+    fileprivate func initrdDecompressor(_ host: String) -> String {
+        var magic = [UInt8](repeating: 0, count: 6)
+        let fd = Glibc.open(host, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = magic.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            Glibc.close(fd)
+        }
+        let candidates: [([UInt8], String)] = [
+            ([0x1f, 0x8b], "zcat"),
+            ([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], "xzcat"),
+            ([0x28, 0xb5, 0x2f, 0xfd], "zstdcat"),
+            ([0x42, 0x5a, 0x68], "bzcat"),
+            ([0x02, 0x21, 0x4c, 0x18], "lz4cat"),
+            ([0x04, 0x22, 0x4d, 0x18], "lz4cat"),
+            ([0x5d, 0x00, 0x00], "lzcat"),
+            (Array("0707".utf8), "cat"),
+        ]
+        for (prefix, tool) in candidates where magic.starts(with: prefix) && context.runner.has(tool) {
+            return tool
+        }
+        return "zcat"
+    }
+}
+
+/// How upstream turns command output into the reply.
+enum CommandText {
+    /// The output as the C string upstream returns: cut at the first NUL.
+    static func cString(_ bytes: [UInt8]) -> String {
+        let end = bytes.firstIndex(of: 0) ?? bytes.count
+        return String(decoding: bytes[0..<end], as: UTF8.self)
+    }
+
+    /// upstream's split_lines: one string per \n-terminated line, the
+    /// final line even without \n, no trailing empty line; "" gives [].
+    static func splitLines(_ text: String) -> [String] {
+        if text.isEmpty { return [] }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        return lines
+    }
+}

@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CGuestfsShim
+import GuestfsProtocol
+
+/// Small system-call helpers shared by the file handlers (Files, Directories,
+/// Stat, FileContent, Xattrs). They keep errno from the failing call so the
+/// caller can build upstream's "context: strerror" message.
+enum FileOps {
+    /// stat (follow) or lstat (no follow); nil with errno set on failure.
+    static func status(_ hostPath: String, follow: Bool) -> stat? {
+        var st = stat()
+        let r = follow ? stat(hostPath, &st) : lstat(hostPath, &st)
+        return r == 0 ? st : nil
+    }
+
+    /// stat(2)/lstat(2) into a caller's buffer (for glob's callbacks).
+    static func statInto(_ hostPath: String, _ buffer: UnsafeMutableRawPointer, follow: Bool) -> Int32 {
+        let st = buffer.assumingMemoryBound(to: stat.self)
+        return follow ? stat(hostPath, st) : lstat(hostPath, st)
+    }
+
+    /// statvfs(2); nil with errno set on failure.
+    static func filesystemStatus(_ hostPath: String) -> statvfs? {
+        var buf = statvfs()
+        return statvfs(hostPath, &buf) == 0 ? buf : nil
+    }
+
+    static func isDirectory(_ hostPath: String) -> Bool {
+        guard let st = status(hostPath, follow: true) else { return false }
+        return st.st_mode & S_IFMT == S_IFDIR
+    }
+
+    /// open(2) retrying on EINTR; -1 with errno set on failure.
+    static func open(_ hostPath: String, _ flags: Int32, _ mode: mode_t = 0) -> Int32 {
+        while true {
+            let fd = Glibc.open(hostPath, flags | O_CLOEXEC, mode)
+            if fd >= 0 || errno != EINTR { return fd }
+        }
+    }
+
+    /// Writes everything; false with errno set on failure.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += n
+        }
+        return true
+    }
+
+    /// The name of a directory entry as raw bytes (no terminating NUL).
+    static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> UnsafeRawBufferPointer {
+        let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        let p = UnsafeRawPointer(entry) + offset
+        let length = strlen(p.assumingMemoryBound(to: CChar.self))
+        return UnsafeRawBufferPointer(start: p, count: length)
+    }
+
+    static func entryNameString(_ entry: UnsafeMutablePointer<dirent>) -> String {
+        String(decoding: entryName(entry), as: UTF8.self)
+    }
+
+    /// Reads a directory's entry names (without . and ..), in readdir order.
+    static func directoryNames(_ hostPath: String) -> [String]? {
+        guard let dir = opendir(hostPath) else { return nil }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = entryNameString(entry)
+            if name == "." || name == ".." { continue }
+            names.append(name)
+        }
+        return names
+    }
+
+    /// upstream's split_lines: lines split at \n, no empty last line, the
+    /// output cut at its first NUL (it is handled as a C string).
+    static func splitLines(_ output: [UInt8]) -> [String] {
+        let text = output.firstIndex(of: 0).map { output[..<$0] } ?? output[...]
+        if text.isEmpty { return [] }
+        var lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        if text.last == UInt8(ascii: "\n") { lines.removeLast() }
+        return lines
+    }
+
+    /// "%o" of an Int32 as C prints it through an unsigned cast.
+    static func octal(_ value: Int32) -> String {
+        String(UInt32(bitPattern: value), radix: 8)
+    }
+
+    /// The last component of a path as basename(1) prints it.
+    static func baseName(_ path: String) -> String {
+        var p = Substring(path)
+        while p.count > 1, p.hasSuffix("/") { p.removeLast() }
+        if p == "/" { return "/" }
+        if let slash = p.lastIndex(of: "/") { return String(p[p.index(after: slash)...]) }
+        return String(p)
+    }
+
+    static func statns(_ s: stat) -> GuestfsStatns {
+        GuestfsStatns(
+            stDev: Int64(bitPattern: UInt64(s.st_dev)), stIno: Int64(bitPattern: UInt64(s.st_ino)),
+            stMode: Int64(s.st_mode), stNlink: Int64(bitPattern: UInt64(s.st_nlink)),
+            stUid: Int64(s.st_uid), stGid: Int64(s.st_gid),
+            stRdev: Int64(bitPattern: UInt64(s.st_rdev)), stSize: Int64(s.st_size),
+            stBlksize: Int64(s.st_blksize), stBlocks: Int64(s.st_blocks),
+            stAtimeSec: Int64(s.st_atim.tv_sec), stAtimeNsec: Int64(s.st_atim.tv_nsec),
+            stMtimeSec: Int64(s.st_mtim.tv_sec), stMtimeNsec: Int64(s.st_mtim.tv_nsec),
+            stCtimeSec: Int64(s.st_ctim.tv_sec), stCtimeNsec: Int64(s.st_ctim.tv_nsec))
+    }
+}
+
+extension Handlers {
+    /// Runs `argv` with the file at `hostPath` as its standard input, as
+    /// upstream does for head, grep, wc, hexdump, checksums...: the tool's
+    /// messages then speak of "standard input", never of the sysroot path.
+    /// The shell script is a constant; every argument is passed as a
+    /// positional parameter, never interpreted.
+    func runReadingFile(_ hostPath: String, _ argv: [String]) throws -> CommandResult {
+        guard context.runner.has(argv[0]) else {
+            throw DaemonError(ENOTSUP, "\(argv[0]): the tool is not available in this appliance")
+        }
+        return try context.runner.run(argv, stdin: .file(hostPath))
+    }
+
+    /// Opens a guest file read-only as upstream does before running a tool
+    /// on it, so a missing or unreadable file fails with upstream's errno.
+    func checkReadable(_ path: String, _ hostPath: String, context message: String) throws {
+        let fd = FileOps.open(hostPath, O_RDONLY)
+        if fd < 0 { throw DaemonError.system(message) }
+        close(fd)
+    }
+
+    /// A tool's stderr, trimmed, for an error message.
+    func toolError(_ r: CommandResult) -> String {
+        var s = r.stderrString.trimmingTrailingNewlines()
+        if s.isEmpty { s = r.stdoutString.trimmingTrailingNewlines() }
+        return s
+    }
+}

@@ -1,0 +1,55 @@
+# disks: 200M
+# Files, directories, content tools and transfers on ext4.
+part-disk /dev/sda mbr
+mkfs ext4 /dev/sda1
+mount /dev/sda1 /
+mkdir-p /a/b/c
+touch /a/empty
+write /a/hello "hello world\nsecond line\nthird line\n"
+write-append /a/hello "fourth\n"
+cat /a/hello
+head-n 2 /a/hello
+tail-n 1 /a/hello
+wc-l /a/hello
+wc-w /a/hello
+wc-c /a/hello
+grep second /a/hello
+grepi HELLO /a/hello
+checksum md5 /a/hello
+checksum sha256 /a/hello
+checksum crc /a/hello
+filesize /a/hello
+is-file /a/hello
+is-dir /a/b
+is-symlink /a/hello
+exists /nope
+ln-s hello /a/link
+readlink /a/link
+is-symlink /a/link
+realpath /a/link
+cp /a/hello /a/copy
+mv /a/copy /a/moved
+ls /a
+find /
+chmod 0600 /a/moved
+lstatns /a/moved
+du /a
+fill 65 1000 /a/fill
+hexdump /a/fill
+strings /a/hello
+truncate-size /a/fill 10
+cat /a/fill
+setxattr user.test value /a/hello
+getxattrs /a/hello
+rm-rf /a/b
+rm /a/moved
+-rm /a/nope
+-mkdir /a
+-rmdir /a
+-cat /a
+glob-expand /a/*
+case-sensitive-path /A/HELLO
+-case-sensitive-path /nope/x
+equal /a/hello /a/link
+zero-free-space /
+umount-all

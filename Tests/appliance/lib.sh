@@ -1,0 +1,33 @@
+# Shared helpers for the appliance tests (sourced, bash).
+# A test exits 0 = pass, 77 = skip (print why, loudly), anything else = fail.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export LIBGUESTFS_BACKEND=direct
+export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
+OURS=${APPLIANCE_DIR:-$ROOT/.build-appliance/appliance}
+PY=/usr/bin/python3
+
+TMP=$(mktemp -d /tmp/appliance-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+pass() { echo "PASS: $*"; exit 0; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() {
+    echo "################################################################" >&2
+    echo "SKIP: $*" >&2
+    echo "################################################################" >&2
+    exit 77
+}
+
+# guestfish against our appliance; stdout+stderr to $TMP/out, status in $?
+ours_fish() { LIBGUESTFS_PATH=$OURS guestfish "$@" >"$TMP/out" 2>&1; }
+# ... and against Debian's reference appliance
+ref_fish() { env -u LIBGUESTFS_PATH guestfish "$@" >"$TMP/out" 2>&1; }
+
+# True if the output says a procedure is not (yet) implemented by our daemon.
+not_implemented() {
+    grep -qiE 'not implemented|not supported|ENOTSUP|unknown procedure|Operation not supported' "${1:-$TMP/out}"
+}
+
+show_out() { sed 's/^/    | /' "${1:-$TMP/out}" | tail -n "${2:-40}" >&2; }
