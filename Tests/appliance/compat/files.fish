@@ -39,7 +39,7 @@ hexdump /a/fill
 strings /a/hello
 truncate-size /a/fill 10
 cat /a/fill
-setxattr user.test value /a/hello
+setxattr user.test value 5 /a/hello
 getxattrs /a/hello
 rm-rf /a/b
 rm /a/moved

@@ -6,7 +6,7 @@ vgcreate VG "/dev/sda /dev/sdb"
 lvcreate LV1 VG 40
 lvcreate LV2 VG 60
 lvcreate-free LV3 VG 50
-pvs
+pvs | sort
 vgs
 lvs
 is-lv /dev/VG/LV1
@@ -25,4 +25,4 @@ vg-activate false VG
 vg-activate-all true
 vgremove VG
 pvremove /dev/sda
-pvs
+pvs | sort
