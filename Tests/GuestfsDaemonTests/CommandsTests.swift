@@ -35,21 +35,21 @@ struct CommandsTests {
     @Test func failingCommandsReportTheirStderr() throws {
         try withStandaloneDaemon { d in
             try installBusybox(in: d.sysroot)
-            let e = transferError { _ = try d.client.sh(command: "echo some output; echo it broke >&2; exit 3") }
+            let e = daemonError { _ = try d.client.sh(command: "echo some output; echo it broke >&2; exit 3") }
             #expect(e?.message == "it broke")
             #expect(e?.errno == "")
             // Nothing on stderr: an empty message, as upstream.
-            #expect(transferError { _ = try d.client.command(arguments: ["false"]) }?.message == "")
-            let missing = transferError { _ = try d.client.command(arguments: ["no-such-program", "x"]) }
+            #expect(daemonError { _ = try d.client.command(arguments: ["false"]) }?.message == "")
+            let missing = daemonError { _ = try d.client.command(arguments: ["no-such-program", "x"]) }
             #expect(missing?.message == "no-such-program: No such file or directory")
-            #expect(transferError { _ = try d.client.command(arguments: []) }?.message == "passed an empty list")
+            #expect(daemonError { _ = try d.client.command(arguments: []) }?.message == "passed an empty list")
             try d.client.pingDaemon()
         }
     }
 
     @Test func shNeedsABinShInTheSysroot() throws {
         try withStandaloneDaemon { d in
-            let e = transferError { _ = try d.client.sh(command: "echo hi") }
+            let e = daemonError { _ = try d.client.sh(command: "echo hi") }
             #expect(e?.message == "/bin/sh: No such file or directory")
         }
     }
@@ -74,11 +74,11 @@ struct CommandsTests {
             #expect(Date().timeIntervalSince(start) >= 1)
 
             try d.client.dropCaches(whattodrop: 2)
-            let bad = transferError { try d.client.dropCaches(whattodrop: 0) }
+            let bad = daemonError { try d.client.dropCaches(whattodrop: 0) }
             #expect(bad?.errno == "EINVAL")
             #expect(bad?.message == "/proc/sys/vm/drop_caches: Invalid argument")
 
-            let m = transferError { try d.client.modprobe(modulename: "no_such_module_xyz") }
+            let m = daemonError { try d.client.modprobe(modulename: "no_such_module_xyz") }
             #expect(m?.message.contains("no_such_module_xyz") == true)
         }
     }
@@ -99,11 +99,11 @@ struct CommandsTests {
                 #expect(try d.client.initrdCat(initrdpath: "/boot/" + name, filename: "init") == Array("the init\n".utf8))
                 #expect(try d.client.initrdCat(initrdpath: "/boot/" + name, filename: "etc/conf/blob") == transferPattern(5000))
             }
-            let e = transferError { _ = try d.client.initrdCat(initrdpath: "/boot/initrd.gz", filename: "nope") }
+            let e = daemonError { _ = try d.client.initrdCat(initrdpath: "/boot/initrd.gz", filename: "nope") }
             #expect(e?.errno == "ENOENT")
             #expect(e?.message == "open: /boot/initrd.gz:nope: No such file or directory")
-            #expect(transferError { _ = try d.client.initrdList(path: "/boot/missing") }?.message == "pclose: command failed with return code 2")
-            #expect(transferError { _ = try d.client.initrdCat(initrdpath: "/boot/missing", filename: "init") }?.message == "command failed with return code 2: Success")
+            #expect(daemonError { _ = try d.client.initrdList(path: "/boot/missing") }?.message == "pclose: command failed with return code 2")
+            #expect(daemonError { _ = try d.client.initrdCat(initrdpath: "/boot/missing", filename: "init") }?.message == "command failed with return code 2: Success")
             // initrd_cat cleans up its temporary directory.
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("initrd-cat-") }
             #expect(leftovers.isEmpty, "\(leftovers)")

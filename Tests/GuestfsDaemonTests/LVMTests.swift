@@ -57,16 +57,7 @@ struct LVMTests {
         return try body()
     }
 
-    static func message(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch GuestfsClientError.daemon(_, let message) {
-            return message
-        } catch {
-            return "not a daemon error: \(error)"
-        }
-    }
+    static func message(_ body: () throws -> Void) -> String? { daemonMessage(body) }
 
     /// PVs on both drives, a VG over both, two LVs.
     static func makeVolumes(_ d: StandaloneDaemon, vg: String) throws {

@@ -3,17 +3,6 @@ import GuestfsClient
 import GuestfsProtocol
 import Testing
 
-/// The daemon's error message (and errno name) of a failing call.
-func daemonError(_ body: () throws -> Void) -> (errno: String, message: String)? {
-    do {
-        try body()
-        return nil
-    } catch GuestfsClientError.daemon(let errno, let message) {
-        return (errno, message)
-    } catch {
-        return ("not a daemon error", "\(error)")
-    }
-}
 
 /// `sfdisk --dump` of an image, read on the host independently of the daemon.
 func sfdiskDump(_ image: String) throws -> String {

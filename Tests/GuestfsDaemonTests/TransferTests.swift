@@ -3,17 +3,6 @@ import GuestfsClient
 import GuestfsProtocol
 import Testing
 
-/// The errno name and message of a daemon error, or nil if `body` succeeded.
-func transferError(_ body: () throws -> Void) -> (errno: String, message: String)? {
-    do {
-        try body()
-        return nil
-    } catch GuestfsClientError.daemon(let errno, let message) {
-        return (errno, message)
-    } catch {
-        return ("not a daemon error", "\(error)")
-    }
-}
 
 /// Bytes with a pattern that changes every byte, so offsets show.
 func transferPattern(_ count: Int, seed: Int = 0) -> [UInt8] {
@@ -163,15 +152,15 @@ struct TransferTests {
     @Test func uploadAndDownloadReportUpstreamErrors() throws {
         try withStandaloneDaemon { d in
             try FileManager.default.createDirectory(atPath: d.sysroot + "/dir", withIntermediateDirectories: true)
-            let e1 = transferError { try d.client.upload(filename: .bytes(transferPattern(50_000)), remotefilename: "/no/such/f") }
+            let e1 = daemonError { try d.client.upload(filename: .bytes(transferPattern(50_000)), remotefilename: "/no/such/f") }
             #expect(e1?.errno == "ENOENT")
             #expect(e1?.message == "/no/such/f: No such file or directory")
-            let e2 = transferError { try d.client.upload(filename: .bytes([1]), remotefilename: "/dir") }
+            let e2 = daemonError { try d.client.upload(filename: .bytes([1]), remotefilename: "/dir") }
             #expect(e2?.errno == "EISDIR")
-            let e3 = transferError { try d.client.download(remotefilename: "/missing", filename: DownloadSink()) }
+            let e3 = daemonError { try d.client.download(remotefilename: "/missing", filename: DownloadSink()) }
             #expect(e3?.errno == "ENOENT")
             #expect(e3?.message == "/missing: No such file or directory")
-            let e4 = transferError { try d.client.download(remotefilename: "/dir", filename: DownloadSink()) }
+            let e4 = daemonError { try d.client.download(remotefilename: "/dir", filename: DownloadSink()) }
             #expect(e4?.message == "/dir: is a directory")
             // The daemon still serves after each failure.
             try d.client.pingDaemon()
@@ -206,8 +195,8 @@ struct TransferTests {
             try d.client.downloadOffset(remotefilename: "/f", filename: tail, offset: 199, size: 1000)
             #expect(tail.bytes == [0, 0x5a])
 
-            #expect(transferError { try d.client.uploadOffset(filename: .bytes([1]), remotefilename: "/f", offset: -1) }?.message == "/f: offset in file is negative: Success")
-            #expect(transferError { try d.client.downloadOffset(remotefilename: "/f", filename: DownloadSink(), offset: 0, size: -1) }?.message == "/f: size is negative: Success")
+            #expect(daemonError { try d.client.uploadOffset(filename: .bytes([1]), remotefilename: "/f", offset: -1) }?.message == "/f: offset in file is negative: Success")
+            #expect(daemonError { try d.client.downloadOffset(remotefilename: "/f", filename: DownloadSink(), offset: 0, size: -1) }?.message == "/f: size is negative: Success")
         }
     }
 
@@ -281,12 +270,12 @@ struct TransferTests {
     @Test func cancelledTransfersLeaveTheDaemonServing() throws {
         try withStandaloneDaemon { d in
             let data = transferPattern(200_000)
-            let e = transferError { try d.client.upload(filename: .cancelling(after: 100_000, bytes: data), remotefilename: "/f") }
+            let e = daemonError { try d.client.upload(filename: .cancelling(after: 100_000, bytes: data), remotefilename: "/f") }
             #expect(e?.message == "file upload cancelled")
             try d.client.pingDaemon()
 
             try FileManager.default.createDirectory(atPath: d.sysroot + "/t", withIntermediateDirectories: true)
-            let e2 = transferError { try d.client.tarIn(tarfile: .cancelling(after: 20_000, bytes: data), directory: "/t") }
+            let e2 = daemonError { try d.client.tarIn(tarfile: .cancelling(after: 20_000, bytes: data), directory: "/t") }
             #expect(e2?.message == "file upload cancelled")
             #expect(try FileManager.default.contentsOfDirectory(atPath: d.sysroot + "/t").isEmpty)
             try d.client.pingDaemon()
@@ -354,23 +343,23 @@ struct TransferTests {
             #expect(!listing.contains("skip"))
             #expect(!listing.contains("drop.log"))
 
-            #expect(transferError { try d.client.tarOut(directory: "/src", tarfile: DownloadSink(), compress: "rar") }?.message == "unknown compression type: rar")
-            let missing = transferError { try d.client.tarOut(directory: "/nope", tarfile: DownloadSink()) }
+            #expect(daemonError { try d.client.tarOut(directory: "/src", tarfile: DownloadSink(), compress: "rar") }?.message == "unknown compression type: rar")
+            let missing = daemonError { try d.client.tarOut(directory: "/nope", tarfile: DownloadSink()) }
             #expect(missing?.errno == "ENOENT")
             #expect(missing?.message == "stat: /nope: No such file or directory")
-            #expect(transferError { try d.client.tarOut(directory: "/src/keep", tarfile: DownloadSink()) }?.message == "/src/keep: not a directory")
-            #expect(transferError { try d.client.tarOut(directory: "/src", tarfile: DownloadSink(), excludes: ["a\nb"]) }?.message == "tar-out: excludes file patterns cannot contain \\n character")
+            #expect(daemonError { try d.client.tarOut(directory: "/src/keep", tarfile: DownloadSink()) }?.message == "/src/keep: not a directory")
+            #expect(daemonError { try d.client.tarOut(directory: "/src", tarfile: DownloadSink(), excludes: ["a\nb"]) }?.message == "tar-out: excludes file patterns cannot contain \\n character")
 
-            let e = transferError { try d.client.tarIn(tarfile: .bytes([1, 2, 3]), directory: "/src", compress: "rar") }
+            let e = daemonError { try d.client.tarIn(tarfile: .bytes([1, 2, 3]), directory: "/src", compress: "rar") }
             #expect(e?.message == "unknown compression type: rar")
-            let e2 = transferError { try d.client.tarIn(tarfile: .bytes([]), directory: "/nope") }
+            let e2 = daemonError { try d.client.tarIn(tarfile: .bytes([]), directory: "/nope") }
             #expect(e2?.errno == "ENOENT")
             #expect(e2?.message == "/nope: No such file or directory")
-            let garbage = transferError { try d.client.tarIn(tarfile: .bytes(transferPattern(10_000)), directory: "/src") }
+            let garbage = daemonError { try d.client.tarIn(tarfile: .bytes(transferPattern(10_000)), directory: "/src") }
             #expect(garbage?.message.hasPrefix("tar subcommand failed on directory: /src: tar:") == true)
             // tar gives up long before the end of a big upload: an error, and
             // the rest of the upload is drained so the session stays in step.
-            let early = transferError { try d.client.tarIn(tarfile: .bytes(transferPattern(4 << 20)), directory: "/src") }
+            let early = daemonError { try d.client.tarIn(tarfile: .bytes(transferPattern(4 << 20)), directory: "/src") }
             #expect(early?.message.hasPrefix("write error on directory: /src: tar:") == true
                     || early?.message.hasPrefix("tar subcommand failed on directory: /src: tar:") == true, "\(String(describing: early))")
             #expect(try d.client.echoDaemon(words: ["in", "step"]) == "in step")
@@ -390,8 +379,8 @@ struct TransferTests {
                 let names = String(decoding: try hostPipe(["cpio", "--quiet", "-it"], input: Data(sink.bytes)), as: UTF8.self)
                 #expect(Set(names.split(separator: "\n")) == [".", "d", "d/f"])
             }
-            #expect(transferError { try d.client.cpioOut(directory: "/c", cpiofile: DownloadSink(), format: "tar") }?.message == "tar: format must be 'newc' or 'crc'")
-            #expect(transferError { try d.client.cpioOut(directory: "/c/d/f", cpiofile: DownloadSink()) }?.message == "/c/d/f: not a directory")
+            #expect(daemonError { try d.client.cpioOut(directory: "/c", cpiofile: DownloadSink(), format: "tar") }?.message == "tar: format must be 'newc' or 'crc'")
+            #expect(daemonError { try d.client.cpioOut(directory: "/c/d/f", cpiofile: DownloadSink()) }?.message == "/c/d/f: not a directory")
         }
     }
 
@@ -406,9 +395,9 @@ struct TransferTests {
             #expect(Data(out.bytes) == encoded + Data("\n".utf8) || Data(out.bytes) == encoded)
             #expect(Data(base64Encoded: Data(out.bytes), options: .ignoreUnknownCharacters) == Data(data))
 
-            #expect(transferError { try d.client.base64In(base64file: .bytes(Array("!!!notbase64".utf8)), filename: "/bad") }?.message == "base64 subcommand failed on file: /bad")
-            #expect(transferError { try d.client.base64In(base64file: .bytes(Array("aGk=".utf8)), filename: "/no/dir/f") }?.message == "base64 subcommand failed on file: /no/dir/f")
-            let missing = transferError { try d.client.base64Out(filename: "/missing", base64file: DownloadSink()) }
+            #expect(daemonError { try d.client.base64In(base64file: .bytes(Array("!!!notbase64".utf8)), filename: "/bad") }?.message == "base64 subcommand failed on file: /bad")
+            #expect(daemonError { try d.client.base64In(base64file: .bytes(Array("aGk=".utf8)), filename: "/no/dir/f") }?.message == "base64 subcommand failed on file: /no/dir/f")
+            let missing = daemonError { try d.client.base64Out(filename: "/missing", base64file: DownloadSink()) }
             #expect(missing?.errno == "ENOENT")
             #expect(missing?.message == "stat: /missing: No such file or directory")
         }
@@ -425,9 +414,9 @@ struct TransferTests {
                 let back = try hostPipe([unpack, "-dc"], input: Data(sink.bytes))
                 #expect(back == Data(data), "\(ctype) level \(level.map(String.init) ?? "default")")
             }
-            #expect(transferError { try d.client.compressOut(ctype: "gzip", file: "/plain", zfile: DownloadSink(), level: 10) }?.message == "gzip: incorrect value for level parameter")
-            #expect(transferError { try d.client.compressOut(ctype: "rar", file: "/plain", zfile: DownloadSink()) }?.message == "unknown compression type")
-            #expect(transferError { try d.client.compressOut(ctype: "gzip", file: "/missing", zfile: DownloadSink()) }?.errno == "ENOENT")
+            #expect(daemonError { try d.client.compressOut(ctype: "gzip", file: "/plain", zfile: DownloadSink(), level: 10) }?.message == "gzip: incorrect value for level parameter")
+            #expect(daemonError { try d.client.compressOut(ctype: "rar", file: "/plain", zfile: DownloadSink()) }?.message == "unknown compression type")
+            #expect(daemonError { try d.client.compressOut(ctype: "gzip", file: "/missing", zfile: DownloadSink()) }?.errno == "ENOENT")
 
             try d.client.upload(filename: .bytes(data), remotefilename: "/dev/sda")
             let dev = DownloadSink()
@@ -458,13 +447,13 @@ struct CopyTests {
             #expect(FileManager.default.contents(atPath: d.sysroot + "/part")?.suffix(5) == Data(data[0..<5]))
             #expect(FileManager.default.contents(atPath: d.sysroot + "/part")?.count == 1015)
 
-            #expect(transferError { try d.client.copyFileToFile(src: "/src", dest: "/x", srcoffset: -1) }?.message == "srcoffset is negative")
-            #expect(transferError { try d.client.copyFileToFile(src: "/src", dest: "/x", destoffset: -1) }?.message == "destoffset is negative")
-            #expect(transferError { try d.client.copyFileToFile(src: "/src", dest: "/x", size: -1) }?.message == "size is negative")
-            let short = transferError { try d.client.copyFileToFile(src: "/src", dest: "/short", size: 60_000) }
+            #expect(daemonError { try d.client.copyFileToFile(src: "/src", dest: "/x", srcoffset: -1) }?.message == "srcoffset is negative")
+            #expect(daemonError { try d.client.copyFileToFile(src: "/src", dest: "/x", destoffset: -1) }?.message == "destoffset is negative")
+            #expect(daemonError { try d.client.copyFileToFile(src: "/src", dest: "/x", size: -1) }?.message == "size is negative")
+            let short = daemonError { try d.client.copyFileToFile(src: "/src", dest: "/short", size: 60_000) }
             #expect(short?.message == "/src: input too short")
             #expect(!FileManager.default.fileExists(atPath: d.sysroot + "/short"), "copy_file_to_file removes its destination on failure")
-            let missing = transferError { try d.client.copyFileToFile(src: "/missing", dest: "/x") }
+            let missing = daemonError { try d.client.copyFileToFile(src: "/missing", dest: "/x") }
             #expect(missing?.errno == "ENOENT")
             #expect(missing?.message == "/missing: No such file or directory")
         }
@@ -504,10 +493,10 @@ struct CopyTests {
             try d.client.downloadOffset(remotefilename: "/dev/sdb", filename: three, offset: 9, size: 5)
             #expect(three.bytes == [0, 9, 9, 9, 0])
 
-            let e = transferError { try d.client.copyDeviceToDevice(src: "/dev/sda", dest: "/dev/sdb", append: true) }
+            let e = daemonError { try d.client.copyDeviceToDevice(src: "/dev/sda", dest: "/dev/sdb", append: true) }
             #expect(e?.message == "the append flag cannot be set for this call")
-            #expect(transferError { try d.client.copyFileToDevice(src: "/three", dest: "/dev/sdb", append: true) }?.message == "the append flag cannot be set for this call")
-            let short = transferError { try d.client.copyDeviceToDevice(src: "/dev/sda", dest: "/dev/sdb", srcoffset: 4 << 20, size: 1) }
+            #expect(daemonError { try d.client.copyFileToDevice(src: "/three", dest: "/dev/sdb", append: true) }?.message == "the append flag cannot be set for this call")
+            let short = daemonError { try d.client.copyDeviceToDevice(src: "/dev/sda", dest: "/dev/sdb", srcoffset: 4 << 20, size: 1) }
             #expect(short?.message == "/dev/sda: input too short")
         }
     }
@@ -522,14 +511,14 @@ struct CopyTests {
             #expect(got.bytes == Array(data[0..<20_000]) + [0])
             try d.client.copySize(src: "/dev/sda", dest: "/out", size: 100)
             #expect(FileManager.default.contents(atPath: d.sysroot + "/out") == Data(data[0..<100]))
-            #expect(transferError { try d.client.copySize(src: "/src", dest: "/out2", size: 40_000) }?.message == "/src: input file too short")
-            #expect(transferError { try d.client.copySize(src: "/missing", dest: "/out2", size: 1) }?.errno == "ENOENT")
+            #expect(daemonError { try d.client.copySize(src: "/src", dest: "/out2", size: 40_000) }?.message == "/src: input file too short")
+            #expect(daemonError { try d.client.copySize(src: "/missing", dest: "/out2", size: 1) }?.errno == "ENOENT")
 
             try d.client.dd(src: "/src", dest: "/ddcopy")
             #expect(FileManager.default.contents(atPath: d.sysroot + "/ddcopy") == Data(data))
             try d.client.dd(src: "/dev/sda", dest: "/disk")
             #expect(FileManager.default.contents(atPath: d.sysroot + "/disk")?.count == 2 << 20)
-            let e = transferError { try d.client.dd(src: "/missing", dest: "/x") }
+            let e = daemonError { try d.client.dd(src: "/missing", dest: "/x") }
             #expect(e?.message.hasPrefix("/missing: /x: dd: failed to open") == true)
         }
     }

@@ -396,26 +396,12 @@ extension Handlers {
         return Int32(r)
     }
 
-    static func deviceChecksumProgram(_ csumtype: String) throws -> String {
-        switch csumtype.lowercased() {
-        case "crc": return "cksum"
-        case "md5": return "md5sum"
-        case "sha1": return "sha1sum"
-        case "sha224": return "sha224sum"
-        case "sha256": return "sha256sum"
-        case "sha384": return "sha384sum"
-        case "sha512": return "sha512sum"
-        default:
-            throw DaemonError(message: "unknown checksum type, expecting crc|md5|sha1|sha224|sha256|sha384|sha512")
-        }
-    }
-
     public func checksumDevice(csumtype: String, device: String) throws -> String {
         let display = context.canonicalDeviceName(device)
         let fd = Glibc.open(device, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw DaemonError.system(display) }
         Glibc.close(fd)
-        let program = try Self.deviceChecksumProgram(csumtype)
+        let program = try Self.checksumProgram(csumtype)
         let r = try context.runner.run([program, device])
         guard r.succeeded else {
             var err = r.stderrString

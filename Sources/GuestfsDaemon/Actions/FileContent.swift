@@ -324,8 +324,9 @@ extension Handlers {
         return r.status == 0
     }
 
-    /// The checksum tool upstream runs for a csumtype (case-insensitive).
-    private static func checksumProgram(_ csumtype: String) throws -> String {
+    /// The checksum tool upstream runs for a csumtype (case-insensitive),
+    /// for files and devices alike.
+    static func checksumProgram(_ csumtype: String) throws -> String {
         switch csumtype.lowercased() {
         case "crc": return "cksum"
         case "md5": return "md5sum"

@@ -103,6 +103,18 @@ func daemonErrno(_ body: () throws -> Void) -> String? {
     }
 }
 
+/// The errno name and message of a daemon error, or nil if `body` succeeded.
+func daemonError(_ body: () throws -> Void) -> (errno: String, message: String)? {
+    do {
+        try body()
+        return nil
+    } catch GuestfsClientError.daemon(let errno, let message) {
+        return (errno, message)
+    } catch {
+        return ("not a daemon error", "\(error)")
+    }
+}
+
 /// Runs a host command and returns its stdout (tests use it to check
 /// outcomes independently of the daemon).
 @discardableResult
