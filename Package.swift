@@ -42,7 +42,12 @@ let package = Package(
             name: "GuestfsClient",
             dependencies: ["GuestfsProtocol"]),
         .executableTarget(name: "guestfs-codegen"),
-        .executableTarget(name: "guestfsd-bench", dependencies: ["GuestfsClient", "GuestfsProtocol"]),
+        // Counts heap allocations for the micro-benchmarks; linked into the
+        // benchmark binary only.
+        .target(name: "CAllocCounter"),
+        .executableTarget(
+            name: "guestfsd-bench",
+            dependencies: ["GuestfsClient", "GuestfsProtocol", "GuestfsDaemon", "CAllocCounter"]),
         // libFuzzer target over frames, headers, args decoding and the chunk
         // stream (scripts/fuzz builds it with -sanitize=fuzzer -DFUZZING; an
         // ordinary build replays corpus and regression inputs).

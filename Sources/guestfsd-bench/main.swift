@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CAllocCounter
 import GuestfsClient
+import GuestfsDaemon
 import GuestfsProtocol
 
 // guestfsd-bench ping SOCKET N      ping_daemon round trips per second
@@ -13,13 +15,17 @@ func seconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
+/// Times `body` and counts the heap allocations it makes per iteration.
 func measure(_ name: String, iterations: Int, bytes: Int = 0, _ body: () throws -> Void) rethrows {
-    try body()  // warm up
+    try body()  // warm up: first-use allocations are not the steady state
+    let allocationsBefore = alloc_counter_get()
     let start = seconds()
     for _ in 0..<iterations { try body() }
     let elapsed = seconds() - start
+    let allocations = Double(alloc_counter_get() - allocationsBefore) / Double(iterations)
     var line = "\(name): \(String(format1(Double(iterations) / elapsed))) ops/s, \(String(format1(elapsed / Double(iterations) * 1e6))) us/op"
     if bytes > 0 { line += ", \(String(format1(Double(bytes) * Double(iterations) / elapsed / 1e6))) MB/s" }
+    line += ", \(String(format1(allocations))) allocations/op"
     print(line)
 }
 
@@ -84,6 +90,19 @@ case "micro":
             _ = try MessageHeader(xdr: &r)
             _ = try StatnsArgs(xdr: &r, optargsBitmask: 0)
         }
+    }
+    // The generated dispatcher on an empty call and on a call with args,
+    // without any I/O (ping_daemon: no args, no reply body; echo_daemon:
+    // a list of strings in, a string out).
+    let bench = try DispatchBench(actions: Handlers(context: DaemonContext(sysroot: Sysroot(root: "/nonexistent"))))
+    try measure("dispatch ping_daemon (empty call)", iterations: 1_000_000) {
+        try bench.dispatch(.pingDaemon, args: UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+    var ew = XDRWriter()
+    EchoDaemonArgs(words: ["hello", "world"]).encode(xdr: &ew)
+    let echoArgs = ew.bytes
+    try measure("dispatch echo_daemon [hello, world]", iterations: 500_000) {
+        try echoArgs.withUnsafeBytes { try bench.dispatch(.echoDaemon, args: $0) }
     }
 default:
     print("usage: guestfsd-bench ping SOCKET N | micro")
