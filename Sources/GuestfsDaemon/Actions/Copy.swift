@@ -73,7 +73,7 @@ extension Handlers {
             let n = CopyEngine.readRetrying(input, buffer.baseAddress!, want)
             if n < 0 { throw DaemonError.system("\(srcName): read") }
             if n == 0 { throw DaemonError(message: "\(srcName): input file too short") }
-            guard CopyEngine.writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) else {
+            guard FileOps.writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) else {
                 throw DaemonError.system("\(destName): write")
             }
             position += UInt64(n)
@@ -146,7 +146,7 @@ struct CopyEngine {
             let data = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
             if sparse {
                 skippedAtEnd = try writeSparse(data, to: output, name: destinationName)
-            } else if !Self.writeAll(output, data) {
+            } else if !FileOps.writeAll(output, data) {
                 throw DaemonError.system("\(destinationName): write")
             }
             copied += UInt64(n)
@@ -178,19 +178,19 @@ struct CopyEngine {
         var offset = 0
         var endedWithSeek = false
         while offset < data.count {
-            let zero = Self.isZero(UnsafeRawBufferPointer(rebasing: data[offset..<min(offset + Self.sparseBlock, data.count)]))
+            let zero = FileOps.isAllZero(UnsafeRawBufferPointer(rebasing: data[offset..<min(offset + Self.sparseBlock, data.count)]))
             // Extend the run of blocks of the same kind.
             var end = min(offset + Self.sparseBlock, data.count)
             while end < data.count {
                 let next = min(end + Self.sparseBlock, data.count)
-                if Self.isZero(UnsafeRawBufferPointer(rebasing: data[end..<next])) != zero { break }
+                if FileOps.isAllZero(UnsafeRawBufferPointer(rebasing: data[end..<next])) != zero { break }
                 end = next
             }
             if zero {
                 if lseek(fd, off_t(end - offset), SEEK_CUR) < 0 {
                     throw DaemonError.system("\(name): seek (because of sparse flag)")
                 }
-            } else if !Self.writeAll(fd, UnsafeRawBufferPointer(rebasing: data[offset..<end])) {
+            } else if !FileOps.writeAll(fd, UnsafeRawBufferPointer(rebasing: data[offset..<end])) {
                 throw DaemonError.system("\(name): write")
             }
             endedWithSeek = zero
@@ -199,39 +199,11 @@ struct CopyEngine {
         return endedWithSeek
     }
 
-    static func isZero(_ data: UnsafeRawBufferPointer) -> Bool {
-        var i = 0
-        let n = data.count
-        while i + 8 <= n {
-            if data.loadUnaligned(fromByteOffset: i, as: UInt64.self) != 0 { return false }
-            i += 8
-        }
-        while i < n {
-            if data[i] != 0 { return false }
-            i += 1
-        }
-        return true
-    }
-
     static func readRetrying(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
         while true {
             let n = Glibc.read(fd, buffer, count)
             if n < 0 && errno == EINTR { continue }
             return n
         }
-    }
-
-    /// Writes everything; false with errno set on failure.
-    static func writeAll(_ fd: Int32, _ data: UnsafeRawBufferPointer) -> Bool {
-        var done = 0
-        while done < data.count {
-            let n = Glibc.write(fd, data.baseAddress! + done, data.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            done += n
-        }
-        return true
     }
 }

@@ -257,20 +257,6 @@ extension Handlers {
 
     // MARK: Zeroing
 
-    static func isAllZero(_ p: UnsafeRawBufferPointer) -> Bool {
-        var i = 0
-        let n = p.count
-        while i + 8 <= n {
-            if p.loadUnaligned(fromByteOffset: i, as: UInt64.self) != 0 { return false }
-            i += 8
-        }
-        while i < n {
-            if p[i] != 0 { return false }
-            i += 1
-        }
-        return true
-    }
-
     /// Zeroes the first 128 KiB (32 blocks of 4 KiB), writing only the
     /// blocks that are not already zero.
     public func zero(device: String) throws {
@@ -285,7 +271,7 @@ extension Handlers {
             let offset = off_t(i * block)
             let n = buf.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, block, offset) }
             guard n == block else { throw DaemonError.system("pread: \(display)") }
-            if !buf.withUnsafeBytes({ Self.isAllZero($0) }) {
+            if !buf.withUnsafeBytes({ FileOps.isAllZero($0) }) {
                 let w = zeroes.withUnsafeBytes { Glibc.pwrite(fd, $0.baseAddress, block, offset) }
                 guard w == block else { throw DaemonError.system("pwrite: \(display)") }
             }
@@ -317,14 +303,14 @@ extension Handlers {
             var i = 0
             while i < r {
                 let len = min(block, r - i)
-                if Self.isAllZero(UnsafeRawBufferPointer(rebasing: buf[i..<(i + len)])) {
+                if FileOps.isAllZero(UnsafeRawBufferPointer(rebasing: buf[i..<(i + len)])) {
                     i += len
                     continue
                 }
                 var j = i + len
                 while j < r {
                     let blockLength = min(block, r - j)
-                    if Self.isAllZero(UnsafeRawBufferPointer(rebasing: buf[j..<(j + blockLength)])) { break }
+                    if FileOps.isAllZero(UnsafeRawBufferPointer(rebasing: buf[j..<(j + blockLength)])) { break }
                     j += blockLength
                 }
                 var done = 0
@@ -358,7 +344,7 @@ extension Handlers {
                 throw DaemonError.system("read: \(display)")
             }
             if r == 0 { return true }
-            if !Self.isAllZero(UnsafeRawBufferPointer(rebasing: buf[0..<r])) { return false }
+            if !FileOps.isAllZero(UnsafeRawBufferPointer(rebasing: buf[0..<r])) { return false }
         }
     }
 

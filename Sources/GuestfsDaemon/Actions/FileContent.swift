@@ -127,7 +127,7 @@ extension Handlers {
                 throw DaemonError.system("read: \(path)")
             }
             if n == 0 { return true }
-            if UnsafeRawBufferPointer(rebasing: buffer[0..<n]).contains(where: { $0 != 0 }) { return false }
+            if !FileOps.isAllZero(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { return false }
         }
     }
 

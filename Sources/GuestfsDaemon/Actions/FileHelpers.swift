@@ -40,6 +40,21 @@ enum FileOps {
         }
     }
 
+    /// True when every byte is zero (sparse copies, zero_device, is_zero).
+    static func isAllZero(_ p: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        let n = p.count
+        while i + 8 <= n {
+            if p.loadUnaligned(fromByteOffset: i, as: UInt64.self) != 0 { return false }
+            i += 8
+        }
+        while i < n {
+            if p[i] != 0 { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// Writes everything; false with errno set on failure.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var offset = 0
