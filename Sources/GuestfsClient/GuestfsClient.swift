@@ -284,6 +284,18 @@ public final class GuestfsClient {
                          program: UInt32 = GuestfsConstants.program, version: UInt32 = GuestfsConstants.protocolVersion,
                          direction: UInt32 = 0, status: UInt32 = 0) throws -> UInt32 {
         serial &+= 1
+        try sendRaw(Self.callFrame(procedure: procedure, serial: serial, argsBytes: argsBytes,
+                                   optargsBitmask: optargsBitmask, progressHint: progressHint, program: program,
+                                   version: version, direction: direction, status: status))
+        return serial
+    }
+
+    /// A whole call frame (length word, header, args), with any header
+    /// field set as given: the tests use it to forge bad calls.
+    public static func callFrame(procedure: UInt32, serial: UInt32, argsBytes: [UInt8], optargsBitmask: UInt64 = 0,
+                                 progressHint: UInt64 = 0, program: UInt32 = GuestfsConstants.program,
+                                 version: UInt32 = GuestfsConstants.protocolVersion,
+                                 direction: UInt32 = 0, status: UInt32 = 0) -> [UInt8] {
         var w = XDRWriter(capacity: 48 + argsBytes.count)
         w.write(UInt32(0))
         var h = MessageHeader(procedure: procedure, direction: .call, serial: serial, progressHint: progressHint,
@@ -295,8 +307,7 @@ public final class GuestfsClient {
         h.encode(xdr: &w)
         argsBytes.withUnsafeBytes { w.writeRaw($0) }
         w.patch(UInt32(w.count - 4), at: 0)
-        try sendRaw(w.bytes)
-        return serial
+        return w.bytes
     }
 
     /// A decoded reply: header and body bytes.

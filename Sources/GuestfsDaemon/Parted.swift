@@ -8,6 +8,20 @@ import CParted
 /// the library's exception texts collected as the tool would print them
 /// ("Error: ...", "Warning: ..."), for the error reply.
 enum Parted {
+    /// Runs `edit` on a disk just read or made; on failure the disk is
+    /// destroyed and the error passed on, on success the disk is returned
+    /// to the caller (partedChange), which destroys it.
+    static func editing(_ disk: UnsafeMutablePointer<PedDisk>,
+                        _ edit: (UnsafeMutablePointer<PedDisk>) throws -> Void) throws -> UnsafeMutablePointer<PedDisk> {
+        do {
+            try edit(disk)
+        } catch {
+            ped_disk_destroy(disk)
+            throw error
+        }
+        return disk
+    }
+
     /// Exception texts collected during the current operation. The daemon
     /// serves one call at a time, and libparted itself is not re-entrant.
     nonisolated(unsafe) static var log: [String] = []

@@ -20,17 +20,12 @@ func rbXDR(_ body: (inout XDRWriter) -> Void) -> [UInt8] {
 func rbFrame(_ proc: UInt32, args: [UInt8] = [], serial: UInt32 = 7, bitmask: UInt64 = 0,
              program: UInt32 = GuestfsConstants.program, version: UInt32 = GuestfsConstants.protocolVersion,
              direction: UInt32 = 0, status: UInt32 = 0, lengthOverride: UInt32? = nil) -> [UInt8] {
-    var w = XDRWriter()
-    w.write(UInt32(0))
-    var h = MessageHeader(procedure: proc, direction: .call, serial: serial, optargsBitmask: bitmask)
-    h.program = program
-    h.version = version
-    h.direction = direction
-    h.status = status
-    h.encode(xdr: &w)
-    args.withUnsafeBytes { w.writeRaw($0) }
-    w.patch(lengthOverride ?? UInt32(w.count - 4), at: 0)
-    return w.bytes
+    var frame = GuestfsClient.callFrame(procedure: proc, serial: serial, argsBytes: args, optargsBitmask: bitmask,
+                                        program: program, version: version, direction: direction, status: status)
+    if let lengthOverride {
+        withUnsafeBytes(of: lengthOverride.bigEndian) { frame.replaceSubrange(0..<4, with: $0) }
+    }
+    return frame
 }
 
 func rbChunk(_ data: [UInt8], cancel: Bool = false) -> [UInt8] {

@@ -190,14 +190,9 @@ extension Handlers {
         }
         if startsect < 0 { throw DaemonError(message: "startsect cannot be negative") }
         try partedChange(device) { dev in
-            let disk = try Parted.readDisk(dev)
-            do {
+            try Parted.editing(try Parted.readDisk(dev)) { disk in
                 try Parted.mkpart(disk, word: word, start: startsect, end: endsect)
-            } catch {
-                ped_disk_destroy(disk)
-                throw error
             }
-            return disk
         }
     }
 
@@ -207,38 +202,27 @@ extension Handlers {
         }
         // 128 sectors aligned at the start, 128 left free at the end.
         try partedChange(device) { dev in
-            let disk = try Parted.mklabel(dev, type: type)
-            do {
+            try Parted.editing(try Parted.mklabel(dev, type: type)) { disk in
                 try Parted.mkpart(disk, word: type == "gpt" ? "p1" : "primary", start: 128, end: -128)
-            } catch {
-                ped_disk_destroy(disk)
-                throw error
             }
-            return disk
         }
     }
 
     public func partDel(device: String, partnum: Int32) throws {
         try Self.checkPartitionNumber(partnum)
         try partedChange(device) { dev in
-            let disk = try Parted.readDisk(dev)
-            do {
+            try Parted.editing(try Parted.readDisk(dev)) { disk in
                 let part = try Parted.partition(disk, partnum)
                 try Parted.refuseBusy(part)
                 guard ped_disk_delete_partition(disk, part) != 0, ped_disk_commit(disk) != 0 else { throw Parted.Failed() }
-            } catch {
-                ped_disk_destroy(disk)
-                throw error
             }
-            return disk
         }
     }
 
     public func partResize(device: String, partnum: Int32, endsect: Int64) throws {
         try Self.checkPartitionNumber(partnum)
         try partedChange(device, closing: ":") { dev in
-            let disk = try Parted.readDisk(dev)
-            do {
+            try Parted.editing(try Parted.readDisk(dev)) { disk in
                 if ped_disk_is_flag_available(disk, PED_DISK_CYLINDER_ALIGNMENT) != 0 {
                     guard ped_disk_set_flag(disk, PED_DISK_CYLINDER_ALIGNMENT, 0) != 0 else { throw Parted.Failed() }
                 }
@@ -260,19 +244,14 @@ extension Handlers {
                     throw Parted.Failed()
                 }
                 _ = ped_disk_commit(disk)
-            } catch {
-                ped_disk_destroy(disk)
-                throw error
             }
-            return disk
         }
     }
 
     public func partSetBootable(device: String, partnum: Int32, bootable: Bool) throws {
         try Self.checkPartitionNumber(partnum)
         try partedChange(device) { dev in
-            let disk = try Parted.readDisk(dev)
-            do {
+            try Parted.editing(try Parted.readDisk(dev)) { disk in
                 let part = try Parted.partition(disk, partnum)
                 if ped_partition_is_flag_available(part, PED_PARTITION_BOOT) == 0 {
                     Parted.log.append("parted: invalid token: boot")
@@ -281,19 +260,14 @@ extension Handlers {
                 }
                 guard ped_partition_set_flag(part, PED_PARTITION_BOOT, bootable ? 1 : 0) != 0,
                       ped_disk_commit(disk) != 0 else { throw Parted.Failed() }
-            } catch {
-                ped_disk_destroy(disk)
-                throw error
             }
-            return disk
         }
     }
 
     public func partSetName(device: String, partnum: Int32, name: String) throws {
         try Self.checkPartitionNumber(partnum)
         try partedChange(device) { dev in
-            let disk = try Parted.readDisk(dev)
-            do {
+            try Parted.editing(try Parted.readDisk(dev)) { disk in
                 guard ped_disk_type_check_feature(disk.pointee.type, PED_DISK_TYPE_PARTITION_NAME) != 0 else {
                     let type = String(cString: disk.pointee.type.pointee.name)
                     Parted.log.append("Error: \(type) disk labels do not support partition name.")
@@ -301,11 +275,7 @@ extension Handlers {
                 }
                 let part = try Parted.partition(disk, partnum)
                 guard ped_partition_set_name(part, name) != 0, ped_disk_commit(disk) != 0 else { throw Parted.Failed() }
-            } catch {
-                ped_disk_destroy(disk)
-                throw error
             }
-            return disk
         }
     }
 
