@@ -26,11 +26,13 @@ public struct CommandResult: Sendable {
     public var status: Int32
     public var stdout: [UInt8]
     public var stderr: [UInt8]
+    /// The input filter's exit status, when there was one.
+    public var filterStatus: Int32? = nil
 
     public var stdoutString: String { String(decoding: stdout, as: UTF8.self) }
     public var stderrString: String { String(decoding: stderr, as: UTF8.self) }
-    /// Exited normally with status 0.
-    public var succeeded: Bool { status == 0 }
+    /// Exited normally with status 0 (and so did the input filter).
+    public var succeeded: Bool { status == 0 && (filterStatus ?? 0) == 0 }
 }
 
 /// Runs tools: argv (never a shell string), stdin from bytes or an upload,
@@ -66,20 +68,39 @@ public final class CommandRunner {
     public func has(_ tool: String) -> Bool { which(tool) != nil }
 
     /// Runs argv and waits. A missing tool throws ENOTSUP naming it.
+    /// With `inputFilter`, stdin goes through that tool first (a
+    /// decompressor): `filter < stdin | argv`, both writing stderr to the
+    /// same capture; the filter's exit status is `result.filterStatus`.
     @discardableResult
     public func run(_ argv: [String], stdin: CommandInput = .none, stdout: CommandOutput = .capture,
                     environment: [String]? = nil, workingDirectory: String? = nil,
+                    inputFilter: [String]? = nil,
                     onStdout: ProgressParser? = nil, onStderr: ProgressParser? = nil) throws -> CommandResult {
         precondition(!argv.isEmpty)
         guard let path = which(argv[0]) else {
             throw DaemonError(ENOTSUP, "\(argv[0]): the tool is not available in this appliance")
         }
-        if verbose { logLine("guestfsd: run: \(argv.joined(separator: " "))") }
+        var filterPath: String?
+        if let inputFilter {
+            precondition(!inputFilter.isEmpty)
+            guard let p = which(inputFilter[0]) else {
+                throw DaemonError(ENOTSUP, "\(inputFilter[0]): the tool is not available in this appliance")
+            }
+            filterPath = p
+        }
+        if verbose {
+            let filterText = inputFilter.map { $0.joined(separator: " ") + " | " } ?? ""
+            logLine("guestfsd: run: \(filterText)\(argv.joined(separator: " "))")
+        }
 
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        var midPipe: [Int32] = [-1, -1]
         var inputFile: Int32 = -1
-        func closeAll() { for fd in inPipe + outPipe + errPipe + [inputFile] where fd >= 0 { close(fd) } }
-        guard guestfs_shim_pipe2_cloexec(&outPipe) == 0, guestfs_shim_pipe2_cloexec(&errPipe) == 0 else {
+        func closeAll() {
+            for fd in inPipe + outPipe + errPipe + midPipe + [inputFile] where fd >= 0 { close(fd) }
+        }
+        guard guestfs_shim_pipe2_cloexec(&outPipe) == 0, guestfs_shim_pipe2_cloexec(&errPipe) == 0,
+              inputFilter == nil || guestfs_shim_pipe2_cloexec(&midPipe) == 0 else {
             closeAll()
             throw DaemonError.system("pipe")
         }
@@ -92,12 +113,10 @@ public final class CommandRunner {
             closeAll()
             throw DaemonError.system("pipe")
         }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
+        // What the first process reads: -1 is /dev/null.
+        var firstInput: Int32 = -1
         if feedsInput {
-            posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+            firstInput = inPipe[0]
         } else if case .file(let path) = stdin {
             // Opened here, not by the child, so a missing file is our error.
             let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -107,12 +126,76 @@ public final class CommandRunner {
                 throw DaemonError(e, "\(path): \(errnoDescription(e))")
             }
             inputFile = fd
-            posix_spawn_file_actions_adddup2(&actions, fd, 0)
+            firstInput = fd
+        }
+
+        var env = environment ?? Self.defaultEnvironment()
+        if environment == nil, !env.contains(where: { $0.hasPrefix("LC_ALL=") }) { env.append("LC_ALL=C") }
+        var filterPID: pid_t?
+        if let inputFilter, let filterPath {
+            switch Self.spawn(path: filterPath, argv: inputFilter, environment: env, stdin: firstInput,
+                              stdout: midPipe[1], stderr: errPipe[1], workingDirectory: nil) {
+            case .success(let pid): filterPID = pid
+            case .failure(let e):
+                closeAll()
+                throw DaemonError(e.code, "\(inputFilter[0]): \(errnoDescription(e.code))")
+            }
+            close(midPipe[1]); midPipe[1] = -1
+        }
+        let mainInput = inputFilter == nil ? firstInput : midPipe[0]
+        let spawned = Self.spawn(path: path, argv: argv, environment: env, stdin: mainInput,
+                                 stdout: outPipe[1], stderr: errPipe[1], workingDirectory: workingDirectory)
+        close(outPipe[1]); outPipe[1] = -1
+        close(errPipe[1]); errPipe[1] = -1
+        if feedsInput { close(inPipe[0]); inPipe[0] = -1 }
+        if inputFile >= 0 { close(inputFile); inputFile = -1 }
+        if midPipe[0] >= 0 { close(midPipe[0]); midPipe[0] = -1 }
+        let pid: pid_t
+        switch spawned {
+        case .success(let p): pid = p
+        case .failure(let e):
+            closeAll()
+            if let filterPID {
+                kill(filterPID, SIGKILL)
+                _ = Self.wait(filterPID)
+            }
+            throw DaemonError(e.code, "\(argv[0]): \(errnoDescription(e.code))")
+        }
+
+        var result = CommandResult(status: -1, stdout: [], stderr: [])
+        var failure: Error?
+        do {
+            try pump(stdin: stdin, stdinFD: inPipe[1], stdoutFD: outPipe[0], stderrFD: errPipe[0],
+                     stdout: stdout, into: &result, onStdout: onStdout, onStderr: onStderr)
+        } catch {
+            failure = error
+            kill(pid, SIGKILL)
+            if let filterPID { kill(filterPID, SIGKILL) }
+        }
+        inPipe[1] = -1  // closed by pump
+        closeAll()
+        if let filterPID { result.filterStatus = Self.wait(filterPID) }
+        result.status = Self.wait(pid)
+        if let failure { throw failure }
+        return result
+    }
+
+    private struct SpawnError: Error { var code: Int32 }
+
+    /// posix_spawn with the three standard descriptors given (stdin -1 is
+    /// /dev/null) and default signal handling in the child.
+    private static func spawn(path: String, argv: [String], environment: [String], stdin: Int32, stdout: Int32,
+                              stderr: Int32, workingDirectory: String?) -> Result<pid_t, SpawnError> {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if stdin >= 0 {
+            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
         } else {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
         if let workingDirectory {
             _ = guestfs_shim_spawn_addchdir(&actions, workingDirectory)
         }
@@ -130,43 +213,21 @@ public final class CommandRunner {
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        var env = environment ?? Self.defaultEnvironment()
-        if environment == nil, !env.contains(where: { $0.hasPrefix("LC_ALL=") }) { env.append("LC_ALL=C") }
         var pid: pid_t = 0
-        let spawnResult = withCStrings(argv) { cArgv in
-            withCStrings(env) { cEnv in
+        let r = withCStrings(argv) { cArgv in
+            withCStrings(environment) { cEnv in
                 posix_spawn(&pid, path, &actions, &attributes, cArgv, cEnv)
             }
         }
-        close(outPipe[1]); outPipe[1] = -1
-        close(errPipe[1]); errPipe[1] = -1
-        if feedsInput { close(inPipe[0]); inPipe[0] = -1 }
-        if inputFile >= 0 { close(inputFile); inputFile = -1 }
-        if spawnResult != 0 {
-            closeAll()
-            throw DaemonError(spawnResult, "\(argv[0]): \(errnoDescription(spawnResult))")
-        }
+        return r == 0 ? .success(pid) : .failure(SpawnError(code: r))
+    }
 
-        var result = CommandResult(status: -1, stdout: [], stderr: [])
-        var failure: Error?
-        do {
-            try pump(stdin: stdin, stdinFD: inPipe[1], stdoutFD: outPipe[0], stderrFD: errPipe[0],
-                     stdout: stdout, into: &result, onStdout: onStdout, onStderr: onStderr)
-        } catch {
-            failure = error
-            kill(pid, SIGKILL)
-        }
-        inPipe[1] = -1  // closed by pump
-        closeAll()
+    /// Waits for a child: its exit status, or 128 + the signal that ended it.
+    private static func wait(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        if status & 0x7f == 0 {
-            result.status = (status >> 8) & 0xff
-        } else {
-            result.status = 128 + (status & 0x7f)
-        }
-        if let failure { throw failure }
-        return result
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
     }
 
     /// Runs argv and throws its stderr (or stdout) as the error message

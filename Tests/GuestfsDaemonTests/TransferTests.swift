@@ -327,6 +327,73 @@ struct TransferTests {
         }
     }
 
+    /// tar_in resolves names as the guest would: through the guest's own
+    /// absolute and relative symlinks, never through the host's.
+    @Test func tarInExtractsWithTheGuestAsRoot() throws {
+        try withStandaloneDaemon { d in
+            let fm = FileManager.default
+            let s = d.sysroot
+            try fm.createDirectory(atPath: s + "/usr/lib", withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: s + "/usr/share/alt", withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: s + "/etc", withIntermediateDirectories: true)
+            try fm.createSymbolicLink(atPath: s + "/lib", withDestinationPath: "usr/lib")           // usr-merged
+            try fm.createSymbolicLink(atPath: s + "/etc/alt", withDestinationPath: "/usr/share/alt") // absolute, guest's
+            try fm.createSymbolicLink(atPath: s + "/etc/hostlog", withDestinationPath: "/var/log")   // only the host has it
+            let stage = d.directory + "/stage"
+            try fm.createDirectory(atPath: stage + "/lib", withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: stage + "/etc/alt", withIntermediateDirectories: true)
+            try Data("libfoo\n".utf8).write(to: URL(fileURLWithPath: stage + "/lib/libfoo.so"))
+            try Data("alt\n".utf8).write(to: URL(fileURLWithPath: stage + "/etc/alt/editor"))
+            // Sparse, owned by a uid/gid with a user name the host knows.
+            try host(["truncate", "-s", "8M", stage + "/sparse"])
+            try host(["sh", "-c", "printf end | dd of=\"$1\" bs=1 seek=8388605 conv=notrunc 2>/dev/null", "sh", stage + "/sparse"])
+            try host(["tar", "-C", stage, "--owner=nobody:4321", "--group=nogroup:8765", "-S",
+                      "-cf", d.directory + "/a.tar", "lib/libfoo.so", "etc/alt/editor", "sparse"])
+            let archive = try [UInt8](Data(contentsOf: URL(fileURLWithPath: d.directory + "/a.tar")))
+            try d.client.tarIn(tarfile: .bytes(archive), directory: "/")
+            #expect(fm.contents(atPath: s + "/usr/lib/libfoo.so") == Data("libfoo\n".utf8))
+            #expect(fm.contents(atPath: s + "/usr/share/alt/editor") == Data("alt\n".utf8))
+            #expect((try? fm.destinationOfSymbolicLink(atPath: s + "/lib")) == "usr/lib")
+            // Owners are the archive's numbers (no name lookup).
+            var st = stat()
+            #expect(stat(s + "/usr/lib/libfoo.so", &st) == 0 && st.st_uid == 4321 && st.st_gid == 8765)
+            // GNU sparse members come back sparse, with the right bytes.
+            #expect(stat(s + "/sparse", &st) == 0 && st.st_size == 8 << 20 && st.st_blocks < 64)
+            let tail = try FileHandle(forReadingFrom: URL(fileURLWithPath: s + "/sparse"))
+            try tail.seek(toOffset: UInt64(8 << 20) - 3)
+            #expect(tail.readDataToEndOfFile() == Data("end".utf8))
+            try tail.close()
+
+            // A member below a guest symlink whose target exists only on the
+            // host: an error, nothing written on the host.
+            let log = d.directory + "/evil-probe"
+            try Data("x".utf8).write(to: URL(fileURLWithPath: d.directory + "/stage/etc/probe"))
+            try host(["tar", "-C", stage, "--transform", "s,^etc/probe$,etc/hostlog/guestfsd-tar-probe,",
+                      "-cf", log, "etc/probe"])
+            let e = daemonError { try d.client.tarIn(tarfile: .bytes(try [UInt8](Data(contentsOf: URL(fileURLWithPath: log)))), directory: "/") }
+            #expect(e?.message.hasPrefix("tar subcommand failed on directory: /: tar: etc/hostlog/guestfsd-tar-probe: Cannot open") == true,
+                    "\(String(describing: e))")
+            #expect(!fm.fileExists(atPath: "/var/log/guestfsd-tar-probe"))
+
+            // compress(1)'s .Z format (scripts/setup installs ncompress),
+            // decompressed outside tar.
+            let z = try hostPipe(["sh", "-c", "tar -C \"$1\" -cf - lib/libfoo.so | compress -c", "sh", stage], input: Data())
+            #expect(z.starts(with: [0x1f, 0x9d]))
+            try fm.createDirectory(atPath: s + "/z", withIntermediateDirectories: true)
+            try d.client.tarIn(tarfile: .bytes([UInt8](z)), directory: "/z", compress: "compress")
+            #expect(fm.contents(atPath: s + "/z/lib/libfoo.so") == Data("libfoo\n".utf8))
+
+            // Extended attributes, with the libraries tar needs for them
+            // loaded before it enters the guest.
+            try host(["setfattr", "-n", "user.guestfs", "-v", "kept", stage + "/lib/libfoo.so"])
+            try host(["tar", "-C", stage, "--xattrs", "-cf", d.directory + "/x.tar", "lib/libfoo.so"])
+            try fm.createDirectory(atPath: s + "/x", withIntermediateDirectories: true)
+            try d.client.tarIn(tarfile: .bytes(try [UInt8](Data(contentsOf: URL(fileURLWithPath: d.directory + "/x.tar")))),
+                               directory: "/x", xattrs: true, acls: true)
+            #expect(try host(["getfattr", "--only-values", "-n", "user.guestfs", s + "/x/lib/libfoo.so"]) == "kept")
+        }
+    }
+
     @Test func tarOutOptionsAndErrors() throws {
         try withStandaloneDaemon { d in
             let src = d.sysroot + "/src"

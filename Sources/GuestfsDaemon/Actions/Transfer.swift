@@ -86,18 +86,27 @@ extension Handlers {
 
     // MARK: tar
 
+    /// GNU tar extracts with the guest as its root directory: the library
+    /// preloaded into it (helpers/tar-chroot.c) enters the sysroot before
+    /// tar's main, so members below symlinks the guest already has, or that
+    /// the archive makes, stay in the guest (upstream runs tar on
+    /// /sysroot/DIR and follows them into the appliance). Decompression runs
+    /// outside, before tar; owners are numeric so no NSS module is loaded.
     public func tarIn(tarfile: FileInStream, directory: String, compress: String?, xattrs: Bool?, selinux: Bool?, acls: Bool?) throws {
         let hostDir = try context.resolve(directory)
         let chownSupported = try TransferIO.isChownSupported(hostDir: hostDir, guestDir: directory)
-        var argv = ["tar", "-C", hostDir]
-        if let compress { argv.append(try TransferIO.tarFilter(compress)) }
-        argv += ["-xf", "-"]
+        let decompressor = try compress.map { try TransferIO.decompressor($0) }
+        let preload = try tarChrootLibrary()
+        var argv = ["tar", "--numeric-owner", "-xf", "-"]
         if !chownSupported { argv.append("--no-same-owner") }
         // --xattrs-include=* works around a tar bug (RHBZ#771927).
         if xattrs == true { argv += ["--xattrs", "--xattrs-include=*"] }
         if selinux == true { argv.append("--selinux") }
         if acls == true { argv.append("--acls") }
-        let r = try context.runner.run(argv, stdin: .stream(tarfile), stdout: .discard)
+        let env = TransferIO.tarChrootEnvironment(library: preload, root: context.sysroot.hostPath("/"),
+                                                  directory: directory)
+        let r = try context.runner.run(argv, stdin: .stream(tarfile), stdout: .discard, environment: env,
+                                       workingDirectory: hostDir, inputFilter: decompressor)
         let detail = TransferIO.errorFileText(r.stderr)
         if !tarfile.finished {
             // tar stopped reading before the end of the upload.
@@ -106,6 +115,24 @@ extension Handlers {
         guard r.succeeded else {
             throw DaemonError(message: "tar subcommand failed on directory: \(directory): \(detail)")
         }
+    }
+
+    /// The preload library, checked once per daemon: tar run with it and a
+    /// guest directory that cannot exist must stop before its main. Without
+    /// it tar_in refuses rather than extract on the host path.
+    private func tarChrootLibrary() throws -> String {
+        let key = "transfer.tarChroot"
+        if let known = context.state[key] as? String { return known }
+        guard let library = TransferIO.tarChrootCandidates().first(where: { access($0, R_OK) == 0 }) else {
+            throw DaemonError(ENOTSUP, "tar_in: \(TransferIO.tarChrootName) is not installed beside guestfsd")
+        }
+        let env = TransferIO.tarChrootEnvironment(library: library, root: "/", directory: "probe")
+        let r = try context.runner.run(["tar", "--version"], stdout: .capture, environment: env)
+        guard r.status == 2, r.stdout.isEmpty else {
+            throw DaemonError(ENOTSUP, "tar_in: \(library) does not load into tar: \(r.stderrString.trimmingTrailingNewlines())")
+        }
+        context.state[key] = library
+        return library
     }
 
     public func tarOut(directory: String, tarfile: FileOutSink, compress: String?, numericowner: Bool?, excludes: [String]?, xattrs: Bool?, selinux: Bool?, acls: Bool?) throws {
@@ -430,6 +457,47 @@ enum TransferIO {
     }
 
     /// upstream's read_error_file: the text with one trailing newline cut.
+    /// tar_in's decompressor, run before tar (never by tar in the guest).
+    static func decompressor(_ compress: String) throws -> [String] {
+        switch compress {
+        // gzip reads compress(1)'s .Z format too.
+        case "compress", "gzip": return ["gzip", "-dc"]
+        case "bzip2": return ["bzip2", "-dc"]
+        case "xz": return ["xz", "-dc"]
+        case "lzop": return ["lzop", "-dc"]
+        case "zstd": return ["zstd", "-dc"]
+        default: throw DaemonError(message: "unknown compression type: \(compress)")
+        }
+    }
+
+    static let tarChrootName = "guestfsd-tar-chroot.so"
+
+    /// Where the preload library may be: $GUESTFSD_TAR_CHROOT, beside the
+    /// daemon's executable, then the appliance's library directory.
+    static func tarChrootCandidates() -> [String] {
+        var paths: [String] = []
+        if let env = getenv("GUESTFSD_TAR_CHROOT") { paths.append(String(cString: env)) }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if n > 0 {
+            let exe = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let slash = exe.lastIndex(of: "/") { paths.append(exe[..<slash] + "/" + tarChrootName) }
+        }
+        paths.append("/usr/lib/guestfsd/" + tarChrootName)
+        return paths
+    }
+
+    /// tar's environment: ours without any preload or chroot settings of
+    /// its own, C locale, and the three the preload library reads.
+    static func tarChrootEnvironment(library: String, root: String, directory: String) -> [String] {
+        var env = CommandRunner.defaultEnvironment().filter {
+            !$0.hasPrefix("LD_PRELOAD=") && !$0.hasPrefix("GUESTFSD_CHROOT=") && !$0.hasPrefix("GUESTFSD_CHDIR=")
+                && !$0.hasPrefix("LC_ALL=")
+        }
+        env += ["LC_ALL=C", "LD_PRELOAD=" + library, "GUESTFSD_CHROOT=" + root, "GUESTFSD_CHDIR=" + directory]
+        return env
+    }
+
     static func errorFileText(_ bytes: [UInt8]) -> String {
         var s = String(decoding: bytes, as: UTF8.self)
         if s.hasSuffix("\n") { s.removeLast() }

@@ -34,9 +34,32 @@ final class StandaloneDaemon {
         return "guestfsd"
     }()
 
+    /// tar_in's preload library (helpers/tar-chroot.c), built beside the
+    /// daemon when missing or older than its source: `swift test` alone
+    /// cannot build it (SwiftPM links the Swift runtime into shared objects).
+    static let tarChrootLibrary: String? = {
+        let output = URL(fileURLWithPath: daemonPath).deletingLastPathComponent().appendingPathComponent("guestfsd-tar-chroot.so").path
+        var dir = URL(fileURLWithPath: daemonPath).deletingLastPathComponent()
+        while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
+            dir = dir.deletingLastPathComponent()
+        }
+        let source = dir.appendingPathComponent("helpers/tar-chroot.c").path
+        let modified = { (path: String) in
+            (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? nil
+        }
+        if let built = modified(output), let written = modified(source), built >= written { return output }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [dir.appendingPathComponent("helpers/build-tar-chroot").path, output]
+        guard (try? p.run()) != nil else { return nil }
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? output : nil
+    }()
+
     /// Starts a daemon with one sparse image per entry of `diskSizesMB`.
     /// `prepare` runs on each image path before it is attached.
     init(diskSizesMB: [Int] = [], extraArguments: [String] = [], verbose: Bool = false) throws {
+        _ = Self.tarChrootLibrary
         directory = NSTemporaryDirectory() + "guestfsd-test-" + UUID().uuidString.prefix(8)
         sysroot = directory + "/sysroot"
         try FileManager.default.createDirectory(atPath: sysroot, withIntermediateDirectories: true)

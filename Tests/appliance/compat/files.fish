@@ -51,5 +51,24 @@ glob-expand /a/*
 case-sensitive-path /A/HELLO
 -case-sensitive-path /nope/x
 equal /a/hello /a/link
+# tar archives through the host folder, plain and compressed, with a
+# numeric owner no name maps to, and through a guest symlink
+chown 1234 5678 /a/hello
+tar-out /a a.tar
+mkdir /t1
+tar-in a.tar /t1
+ls /t1
+cat /t1/hello
+stat /t1/hello
+tar-out /a a.tgz compress:gzip
+mkdir /t2
+ln-s t2 /t2link
+tgz-in a.tgz /t2link
+ls /t2
+tar-out /a a.txz compress:xz
+mkdir /t3
+tar-in a.txz /t3 compress:xz
+cat /t3/hello
+-tar-in a.tar /nonexistent
 zero-free-space /
 umount-all
