@@ -10,8 +10,6 @@ let package = Package(
         .library(name: "GuestfsClient", targets: ["GuestfsClient"]),
     ],
     dependencies: [
-        // Typed command-line flags for guestfsd.
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // FileDescriptor / Errno wrappers: no raw Int32 descriptors in handlers.
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
@@ -26,17 +24,22 @@ let package = Package(
                        providers: [.apt(["libext2fs-dev"])]),
         .systemLibrary(name: "CLvm2cmd", path: "Sources/CLvm2cmd",
                        providers: [.apt(["liblvm2-dev"])]),
+        .systemLibrary(name: "CAcl", path: "Sources/CAcl", pkgConfig: "libacl",
+                       providers: [.apt(["libacl1-dev"])]),
+        .systemLibrary(name: "CCap", path: "Sources/CCap", pkgConfig: "libcap",
+                       providers: [.apt(["libcap-dev"])]),
         .target(
             name: "GuestfsDaemon",
             dependencies: [
-                "GuestfsProtocol", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd",
+                "GuestfsProtocol", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
+        // Flags parsed by hand (DaemonOptions): no Foundation in the daemon.
         .executableTarget(
             name: "guestfsd",
             dependencies: [
                 "GuestfsDaemon",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .target(
             name: "GuestfsClient",

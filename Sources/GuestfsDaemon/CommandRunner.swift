@@ -349,7 +349,7 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePo
 }
 
 extension String {
-    func trimmingTrailingNewlines() -> String {
+    public func trimmingTrailingNewlines() -> String {
         var s = Substring(self)
         while let last = s.last, last == "\n" || last == "\r" || last == " " { s.removeLast() }
         return String(s)

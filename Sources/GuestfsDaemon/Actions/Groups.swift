@@ -10,6 +10,9 @@ public enum OptionalGroups {
         c["linuxmodules"] = { Handlers.linuxModulesAvailable($0) }
         c["linuxxattrs"] = { _ in true }
         c["mknod"] = { _ in true }
+        // libacl and libcap are linked in (AclCaps.swift):
+        c["acl"] = { _ in true }
+        c["linuxcaps"] = { _ in true }
         // Devices and partitions (Devices.swift, Partitions.swift):
         c["blkdiscard"] = { _ in true }
         c["blkdiscardzeroes"] = { _ in true }
