@@ -527,7 +527,7 @@ enum TransferIO {
         var template = Array("/tmp/excludesXXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw DaemonError.system("mkstemp") }
-        let path = String(cString: template)
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let file = FileDescriptor(rawValue: fd)
         do {
             for p in patterns {
