@@ -23,6 +23,8 @@ public enum OptionalGroups {
         c["fstrim"] = { $0.runner.has("fstrim") }
         c["wipefs"] = { $0.runner.has("wipefs") }
         c["xfs"] = { $0.runner.has("mkfs.xfs") }
+        c["ntfs3g"] = { $0.runner.has("ntfs-3g.probe") && $0.runner.has("ntfsclone") }
+        c["ntfsprogs"] = { $0.runner.has("ntfsresize") }
         // LVM (LVM.swift):
         // liblvm2cmd is linked in: LVM works wherever the daemon runs.
         c["lvm2"] = { _ in true }

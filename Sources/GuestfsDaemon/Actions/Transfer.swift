@@ -384,7 +384,7 @@ extension Handlers {
     /// the first byte of output, so a tool that fails before writing
     /// anything gets an error reply with its message; a failure later can
     /// only abort the transfer.
-    fileprivate func streamTool(_ argv: [String], stdin: CommandInput = .none, to sink: FileOutSink, what: String,
+    func streamTool(_ argv: [String], stdin: CommandInput = .none, to sink: FileOutSink, what: String,
                                 workingDirectory: String? = nil, needs: [String] = []) throws {
         for tool in [argv[0]] + needs where !context.runner.has(tool) {
             throw DaemonError(ENOTSUP, "\(tool): the tool is not available in this appliance")
