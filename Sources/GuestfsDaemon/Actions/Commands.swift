@@ -85,7 +85,7 @@ extension Handlers {
         guard template.withUnsafeMutableBufferPointer({ Glibc.mkdtemp($0.baseAddress!) }) != nil else {
             throw DaemonError.system("mkdtemp")
         }
-        let tmpdir = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let tmpdir = cString(template)
         defer { _ = try? context.runner.run(["rm", "-rf", "--", tmpdir]) }
 
         // Extract just that member (cpio is silent when it is missing).

@@ -118,8 +118,9 @@ extension Handlers {
     }
 
     /// The preload library, checked once per daemon: tar run with it and a
-    /// guest directory that cannot exist must stop before its main. Without
-    /// it tar_in refuses rather than extract on the host path.
+    /// relative guest directory (refused before any root is entered) must
+    /// stop with status 2 before its main. Without it tar_in refuses rather
+    /// than extract on the host path.
     private func tarChrootLibrary() throws -> String {
         let key = "transfer.tarChroot"
         if let known = context.state[key] as? String { return known }
@@ -456,7 +457,6 @@ enum TransferIO {
         return [ctype, "-c", "-\(level)"]
     }
 
-    /// upstream's read_error_file: the text with one trailing newline cut.
     /// tar_in's decompressor, run before tar (never by tar in the guest).
     static func decompressor(_ compress: String) throws -> [String] {
         switch compress {
@@ -477,10 +477,10 @@ enum TransferIO {
     static func tarChrootCandidates() -> [String] {
         var paths: [String] = []
         if let env = getenv("GUESTFSD_TAR_CHROOT") { paths.append(String(cString: env)) }
+        // readlink does not terminate: the buffer's last byte stays NUL.
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        if n > 0 {
-            let exe = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if readlink("/proc/self/exe", &buffer, buffer.count - 1) > 0 {
+            let exe = cString(buffer)
             if let slash = exe.lastIndex(of: "/") { paths.append(exe[..<slash] + "/" + tarChrootName) }
         }
         paths.append("/usr/lib/guestfsd/" + tarChrootName)
@@ -498,6 +498,7 @@ enum TransferIO {
         return env
     }
 
+    /// upstream's read_error_file: the text with one trailing newline cut.
     static func errorFileText(_ bytes: [UInt8]) -> String {
         var s = String(decoding: bytes, as: UTF8.self)
         if s.hasSuffix("\n") { s.removeLast() }
@@ -527,7 +528,7 @@ enum TransferIO {
         var template = Array("/tmp/excludesXXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw DaemonError.system("mkstemp") }
-        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let path = cString(template)
         let file = FileDescriptor(rawValue: fd)
         do {
             for p in patterns {
