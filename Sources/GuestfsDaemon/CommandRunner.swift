@@ -67,6 +67,14 @@ public final class CommandRunner {
 
     public func has(_ tool: String) -> Bool { which(tool) != nil }
 
+    /// The full path of a tool; a missing one throws ENOTSUP naming it.
+    public func requirePath(_ tool: String) throws -> String {
+        guard let path = which(tool) else {
+            throw DaemonError(ENOTSUP, "\(tool): the tool is not available in this appliance")
+        }
+        return path
+    }
+
     /// Runs argv and waits. A missing tool throws ENOTSUP naming it.
     /// With `inputFilter`, stdin goes through that tool first (a
     /// decompressor): `filter < stdin | argv`, both writing stderr to the
@@ -76,18 +84,9 @@ public final class CommandRunner {
                     environment: [String]? = nil, workingDirectory: String? = nil,
                     inputFilter: [String]? = nil,
                     onStdout: ProgressParser? = nil, onStderr: ProgressParser? = nil) throws -> CommandResult {
-        precondition(!argv.isEmpty)
-        guard let path = which(argv[0]) else {
-            throw DaemonError(ENOTSUP, "\(argv[0]): the tool is not available in this appliance")
-        }
-        var filterPath: String?
-        if let inputFilter {
-            precondition(!inputFilter.isEmpty)
-            guard let p = which(inputFilter[0]) else {
-                throw DaemonError(ENOTSUP, "\(inputFilter[0]): the tool is not available in this appliance")
-            }
-            filterPath = p
-        }
+        precondition(!argv.isEmpty && inputFilter?.isEmpty != true)
+        let path = try requirePath(argv[0])
+        let filterPath = try inputFilter.map { try requirePath($0[0]) }
         if verbose {
             let filterText = inputFilter.map { $0.joined(separator: " ") + " | " } ?? ""
             logLine("guestfsd: run: \(filterText)\(argv.joined(separator: " "))")

@@ -357,9 +357,7 @@ extension Handlers {
         let host = try context.resolve(directory)
         guard let st = FileOps.status(host, follow: true) else { throw DaemonError.system(directory) }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw DaemonError(message: "\(directory): not a directory") }
-        guard context.runner.has(program) else {
-            throw DaemonError(ENOTSUP, "\(program): the tool is not available in this appliance")
-        }
+        _ = try context.runner.requirePath(program)
         try sumsfile.start()
         let r = try context.runner.run(["find", ".", "-type", "f", "-exec", program, "{}", "+"],
                                        stdout: .sink(sumsfile), workingDirectory: host)

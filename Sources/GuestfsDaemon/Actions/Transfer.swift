@@ -387,9 +387,7 @@ extension Handlers {
     /// only abort the transfer.
     func streamTool(_ argv: [String], stdin: CommandInput = .none, to sink: FileOutSink, what: String,
                                 workingDirectory: String? = nil, needs: [String] = []) throws {
-        for tool in [argv[0]] + needs where !context.runner.has(tool) {
-            throw DaemonError(ENOTSUP, "\(tool): the tool is not available in this appliance")
-        }
+        for tool in [argv[0]] + needs { _ = try context.runner.requirePath(tool) }
         let r = try context.runner.run(argv, stdin: stdin, stdout: .sink(sink), workingDirectory: workingDirectory)
         guard r.succeeded else {
             var message = r.stderrString.trimmingTrailingNewlines()
