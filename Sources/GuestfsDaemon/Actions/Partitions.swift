@@ -379,18 +379,20 @@ extension Handlers {
     // MARK: sgdisk (GPT fields)
 
     public func partSetGptType(device: String, partnum: Int32, guid: String) throws {
-        try Self.checkPartitionNumber(partnum)
-        let code = "\(partnum):\(guid)"
-        let (ok, out) = try runFolded(["sgdisk", device, "-t", code], device: device)
-        if !ok { throw DaemonError(message: "sgdisk \(context.canonicalDeviceName(device)) -t \(code): \(out)") }
-        tableRewritten(device)
+        try sgdiskSetGUID(device, partnum, option: "-t", guid: guid)
     }
 
     public func partSetGptGuid(device: String, partnum: Int32, guid: String) throws {
+        try sgdiskSetGUID(device, partnum, option: "-u", guid: guid)
+    }
+
+    /// `sgdisk DEV OPTION N:GUID`; a failure names the whole command line,
+    /// as upstream's message does.
+    private func sgdiskSetGUID(_ device: String, _ partnum: Int32, option: String, guid: String) throws {
         try Self.checkPartitionNumber(partnum)
         let code = "\(partnum):\(guid)"
-        let (ok, out) = try runFolded(["sgdisk", device, "-u", code], device: device)
-        if !ok { throw DaemonError(message: "sgdisk \(context.canonicalDeviceName(device)) -u \(code): \(out)") }
+        let (ok, out) = try runFolded(["sgdisk", device, option, code], device: device)
+        if !ok { throw DaemonError(message: "sgdisk \(context.canonicalDeviceName(device)) \(option) \(code): \(out)") }
         tableRewritten(device)
     }
 
