@@ -471,10 +471,29 @@ extension Handlers {
     // MARK: sfdisk (deprecated calls)
 
     public func sfdisk(device: String, cyls: Int32, heads: Int32, sectors: Int32, lines: [String]) throws {
+        try runSfdisk(device, partnum: 0, cyls: cyls, heads: heads, sectors: sectors, extraFlag: nil, lines: lines)
+    }
+
+    /// Deprecated (1.48's table): `sfdisk -N PARTNUM` with one line.
+    public func sfdiskN(device: String, partnum: Int32, cyls: Int32, heads: Int32, sectors: Int32, line: String) throws {
+        try runSfdisk(device, partnum: partnum, cyls: cyls, heads: heads, sectors: sectors, extraFlag: nil, lines: [line])
+    }
+
+    /// Deprecated (1.48's table): sizes in megabytes (`sfdisk -uM`; the
+    /// sfdisk of util-linux 2.26 and later refuses that unit, upstream's too).
+    public func sfdiskM(device: String, lines: [String]) throws {
+        try runSfdisk(device, partnum: 0, cyls: 0, heads: 0, sectors: 0, extraFlag: "-uM", lines: lines)
+    }
+
+    /// sfdisk fed `lines`, with upstream's option order; a failure names the command line.
+    private func runSfdisk(_ device: String, partnum: Int32, cyls: Int32, heads: Int32, sectors: Int32,
+                           extraFlag: String?, lines: [String]) throws {
         var argv = ["sfdisk"]
+        if partnum > 0 { argv += ["-N", String(partnum)] }
         if cyls != 0 { argv += ["-C", String(cyls)] }
         if heads != 0 { argv += ["-H", String(heads)] }
         if sectors != 0 { argv += ["-S", String(sectors)] }
+        if let extraFlag { argv.append(extraFlag) }
         let display = context.canonicalDeviceName(device)
         let input = lines.map { $0 + "\n" }.joined()
         let r = try context.runner.run(argv + [device], stdin: .bytes(Array(input.utf8)))
