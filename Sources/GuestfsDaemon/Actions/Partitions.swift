@@ -433,9 +433,9 @@ extension Handlers {
         let value = try sgdiskInfoField(device, partnum, "Attribute flags")
         let hex = value.prefix { "0123456789ABCDEF".contains($0) }
         guard let v = UInt64(hex, radix: 16) else { throw DaemonError(message: "Int64.of_string") }
-        // Upstream 1.48 returns an OCaml function's RInt64 through a C int:
-        // only the low 32 bits (sign-extended) reach the caller.
-        return Int64(Int32(truncatingIfNeeded: v))
+        // All 64 bits, as 1.54 returns them. (Upstream 1.48 passes the
+        // OCaml result through a C int and drops the high 32: a bug.)
+        return Int64(bitPattern: v)
     }
 
     public func partGetDiskGuid(device: String) throws -> String {
