@@ -30,10 +30,14 @@ extension Handlers {
     }
 
     public func setE2label(device: String, label: String) throws {
+        try ext2CheckLabel(label)
+        try fsCommand(["e2label", device, label])
+    }
+
+    func ext2CheckLabel(_ label: String) throws {
         guard label.utf8.count <= Self.ext2LabelMax else {
             throw DaemonError(message: "\(label): ext2/3/4 labels are limited to \(Self.ext2LabelMax) bytes")
         }
-        try fsCommand(["e2label", device, label])
     }
 
     public func getE2label(device: String) throws -> String {
@@ -59,6 +63,12 @@ extension Handlers {
         }
         try ext2FsckIfNotMounted(device)
         try fsCommand(["resize2fs", device, "\(size / 1024)K"])
+    }
+
+    /// Deprecated (1.48's table): shrinks to the minimum size (`resize2fs -M`).
+    public func resize2fsM(device: String) throws {
+        try ext2FsckIfNotMounted(device)
+        try fsCommand(["resize2fs", "-M", device])
     }
 
     /// resize2fs insists on a freshly checked filesystem when unmounted.
@@ -91,6 +101,41 @@ extension Handlers {
     public func mke2journal(blocksize: Int32, device: String) throws {
         fsWipeBeforeMkfs(device)
         try fsCommand(["mke2fs", "-F", "-O", "journal_dev", "-b", String(blocksize), device])
+    }
+
+    // The deprecated journal calls of 1.48's table: each is one mke2fs
+    // command line, as upstream runs it.
+
+    public func mke2journalL(blocksize: Int32, label: String, device: String) throws {
+        try ext2CheckLabel(label)
+        fsWipeBeforeMkfs(device)
+        try fsCommand(["mke2fs", "-F", "-O", "journal_dev", "-b", String(blocksize), "-L", label, device])
+    }
+
+    public func mke2journalU(blocksize: Int32, uuid: String, device: String) throws {
+        fsWipeBeforeMkfs(device)
+        try fsCommand(["mke2fs", "-F", "-O", "journal_dev", "-b", String(blocksize), "-U", uuid, device])
+    }
+
+    public func mke2fsJ(fstype: String, blocksize: Int32, device: String, journal: String) throws {
+        try mke2fsExternalJournal(fstype, blocksize, device, journal: "device=" + journal)
+    }
+
+    public func mke2fsJL(fstype: String, blocksize: Int32, device: String, label: String) throws {
+        guard fsIsExtfs(fstype) else { throw DaemonError(message: "\(fstype): not a valid extended filesystem type") }
+        try ext2CheckLabel(label)
+        try mke2fsExternalJournal(fstype, blocksize, device, journal: "device=LABEL=" + label)
+    }
+
+    public func mke2fsJU(fstype: String, blocksize: Int32, device: String, uuid: String) throws {
+        try mke2fsExternalJournal(fstype, blocksize, device, journal: "device=UUID=" + uuid)
+    }
+
+    /// `mke2fs -F -t FSTYPE -J device=JOURNAL -b BLOCKSIZE DEVICE`.
+    private func mke2fsExternalJournal(_ fstype: String, _ blocksize: Int32, _ device: String, journal: String) throws {
+        guard fsIsExtfs(fstype) else { throw DaemonError(message: "\(fstype): not a valid extended filesystem type") }
+        fsWipeBeforeMkfs(device)
+        try fsCommand(["mke2fs", "-F", "-t", fstype, "-J", journal, "-b", String(blocksize), device])
     }
 
     public func mke2fs(device: String, blockscount: Int64?, blocksize: Int64?, fragsize: Int64?,

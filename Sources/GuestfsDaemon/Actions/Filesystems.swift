@@ -241,6 +241,29 @@ extension Handlers {
         try fsFindfs(tag: "LABEL", value: label)
     }
 
+    /// 1.54: the partition whose GPT/MBR entry has this PARTUUID.
+    public func findfsPartuuid(uuid: String) throws -> String {
+        try fsFindPartition(tag: "PARTUUID", entryField: "PART_ENTRY_UUID", value: uuid)
+    }
+
+    /// 1.54: the partition whose GPT entry has this name (PARTLABEL).
+    public func findfsPartlabel(label: String) throws -> String {
+        try fsFindPartition(tag: "PARTLABEL", entryField: "PART_ENTRY_NAME", value: label)
+    }
+
+    /// What `findfs PARTUUID=...` finds: libblkid's partition-entry values
+    /// of each partition (exact match, as findfs compares).
+    private func fsFindPartition(tag: String, entryField: String, value: String) throws -> String {
+        for name in context.devices.listDevices() {
+            guard let disk = try? context.devices.node(for: name) else { continue }
+            for partition in fsPartitions(of: disk) {
+                guard case .found(let values)? = try? FsProbe.probe(partition, chains: [.partitions]) else { continue }
+                if values.contains(where: { $0.0 == entryField && $0.1 == value }) { return partition }
+            }
+        }
+        throw DaemonError(message: "findfs exited with status 1: findfs: unable to resolve '\(tag)=\(value)'")
+    }
+
     private func fsFindfs(tag: String, value: String) throws -> String {
         for device in fsAllBlockDevices() where FsProbe.tag(device, tag) == value {
             return device
