@@ -86,11 +86,10 @@ extension Handlers {
     /// Splits a translated Mountable into its device and btrfs subvolume.
     func fsSplitMountable(_ mountable: String) -> (device: String, subvolume: String?) {
         guard mountable.hasPrefix("btrfsvol:") else { return (mountable, nil) }
-        let rest = mountable.dropFirst("btrfsvol:".count)
-        guard rest.hasPrefix("/dev/") else { return (String(rest), nil) }
-        let afterDev = rest.dropFirst(5)
-        guard let slash = afterDev.firstIndex(of: "/") else { return (String(rest), nil) }
-        return (String(rest[rest.startIndex..<slash]), String(afterDev[afterDev.index(after: slash)...]))
+        guard let (device, volume) = context.splitBtrfsvol(mountable) else {
+            return (String(mountable.dropFirst("btrfsvol:".count)), nil)
+        }
+        return (device, volume)
     }
 
     func fsIsExtfs(_ fstype: String) -> Bool {
@@ -433,12 +432,15 @@ extension Handlers {
 extension Handlers {
     public func listFilesystems() throws -> [String] {
         var out: [String] = []
-        func check(_ device: String) {
+        func check(_ device: String) throws {
             let type = FsProbe.tag(device, "TYPE") ?? ""
             if type.isEmpty {
                 out += [device, "unknown"]
             } else if type.hasSuffix("_member") || type == "crypto_LUKS" || type == "BitLocker" {
                 return
+            } else if type == "btrfs" {
+                // One btrfs device is many volumes (Btrfs.swift).
+                out += try btrfsListEntries(device)
             } else {
                 out += [device, type]
             }
@@ -447,13 +449,13 @@ extension Handlers {
         for name in context.devices.listDevices() {
             guard let node = try? context.devices.node(for: name) else { continue }
             let parts = fsPartitions(of: node)
-            if parts.isEmpty { check(node) }
+            if parts.isEmpty { try check(node) }
             partitions += parts
         }
-        for dm in fsDeviceMapperDevices() where fsPartitions(of: dm).isEmpty { check(dm) }
-        for part in partitions where fsPartitionCanHoldFilesystem(part) { check(part) }
-        for md in fsMdDevices() where fsPartitions(of: md).isEmpty { check(md) }
-        for lv in fsLogicalVolumes() { check(lv.path) }
+        for dm in fsDeviceMapperDevices() where fsPartitions(of: dm).isEmpty { try check(dm) }
+        for part in partitions where fsPartitionCanHoldFilesystem(part) { try check(part) }
+        for md in fsMdDevices() where fsPartitions(of: md).isEmpty { try check(md) }
+        for lv in fsLogicalVolumes() { try check(lv.path) }
         return out
     }
 

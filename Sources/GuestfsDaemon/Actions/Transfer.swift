@@ -349,7 +349,7 @@ extension Handlers {
     }
 
     /// Sends `fd` (at most `limit` bytes) to the sink in large reads.
-    fileprivate func send(from fd: FileDescriptor, to sink: FileOutSink, limit: UInt64?, total: UInt64,
+    func send(from fd: FileDescriptor, to sink: FileOutSink, limit: UInt64?, total: UInt64,
                           name: String) throws {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: TransferIO.bufferSize, alignment: 4096)
         defer { buffer.deallocate() }
