@@ -127,6 +127,8 @@ enum FsProbe {
     }
 
     /// Probes `device` and returns the NAME=value pairs in libblkid's order.
+    /// A new probe each time and no blkid.tab cache (what `-c /dev/null`
+    /// asked of the tool): nothing libblkid learns outlives the question.
     static func probe(_ device: String, chains: Chains) throws -> Outcome {
         guard let pr = blkid_new_probe_from_filename(device) else {
             throw DaemonError.system("blkid: \(device)")

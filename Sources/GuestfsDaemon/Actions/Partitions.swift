@@ -84,7 +84,7 @@ extension Handlers {
             ped_exception_catch()
             ped_exception_leave_all()
         }
-        guard let dev = ped_device_get(device) else { return nil }
+        guard let dev = Parted.freshDevice(device) else { return nil }
         defer { ped_device_destroy(dev) }
         guard let disk = ped_disk_new(dev) else { return [] }
         defer { ped_disk_destroy(disk) }
