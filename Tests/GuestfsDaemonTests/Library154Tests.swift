@@ -95,4 +95,18 @@ struct Library154Tests {
                     == "findfs exited with status 1: findfs: unable to resolve 'PARTUUID=\(guid.uppercased())'")
         }
     }
+
+    @Test func clevisLuksUnlockWithoutClevisIsAnUnavailableFeature() throws {
+        try withStandaloneDaemon(diskSizesMB: [16]) { d throws in
+            let c = d.client
+            #expect(try c.availableAllGroups().contains("clevisluks"))
+            let hasClevis = ["/usr/bin/clevis-luks-unlock", "/bin/clevis-luks-unlock"].contains { FileManager.default.fileExists(atPath: $0) }
+            #expect(try c.internalFeatureAvailable(group: "clevisluks") == (hasClevis ? 0 : 1))
+            if !hasClevis {
+                let e = daemonError { try c.clevisLuksUnlock(device: "/dev/sda", mapname: "m") }
+                #expect(e?.errno == "ENOTSUP")
+                #expect(e?.message == "feature 'clevisluks' is not available in this\nbuild of libguestfs.  Read 'AVAILABILITY' in the guestfs(3) man page for\nhow to check for the availability of features.")
+            }
+        }
+    }
 }

@@ -87,10 +87,11 @@ extension Handlers {
         if correct { argv.append("-p") }
         if forceall { argv.append("-y") }
         argv.append(device)
-        let r = try context.runner.run(argv)
+        // Upstream folds stdout onto stderr: the message keeps e2fsck's order.
+        let r = try context.runner.run(argv, stdout: .foldedIntoStderr)
         // 0: clean, 1: errors corrected; 2 and 3 want a reboot, >= 4 failed.
         if r.status >= 2 {
-            throw DaemonError(message: fsCanonicalText((r.stdoutString + r.stderrString).trimmingTrailingNewlines()))
+            throw DaemonError(message: fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
         }
     }
 

@@ -32,6 +32,8 @@ public enum OptionalGroups {
         // LVM (LVM.swift):
         // liblvm2cmd is linked in: LVM works wherever the daemon runs.
         c["lvm2"] = { _ in true }
+        // Clevis.swift (1.54): the appliance has no clevis, like Debian 13's.
+        c["clevisluks"] = { $0.runner.has("clevis-luks-unlock") }
         return c
     }()
 }
