@@ -76,6 +76,17 @@ extension Handlers {
         waitForPartitionNodes(device, expected: partitionNumbersOnDisk(device, tellKernel: !context.inAppliance))
     }
 
+    /// Standalone mode: tells the kernel the partitions of each attached
+    /// drive's table, as the appliance's kernel finds them at boot (a host
+    /// kernel may have no partition table parsers, so `losetup --partscan`
+    /// shows none). A daemon started again on the same images then sees
+    /// the partitions the previous one made.
+    public func showPartitionsOfAttachedDrives() {
+        for drive in context.devices.drives ?? [] {
+            waitForPartitionNodes(drive, expected: partitionNumbersOnDisk(drive, tellKernel: true))
+        }
+    }
+
     /// The partition numbers the on-disk table holds now (nil if unreadable).
     func partitionNumbersOnDisk(_ device: String, tellKernel: Bool = false) -> [Int32]? {
         Parted.installHandler()
