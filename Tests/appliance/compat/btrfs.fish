@@ -7,9 +7,16 @@
 # Not here (in BtrfsTests): btrfs_image (upstream writes the image into the
 # appliance's own root, not the guest), device add/delete/replace on one
 # disk, btrfstune seeding.
+# (f2fs_expand of a non-f2fs device is in BtrfsTests: resize.f2fs names the
+# appliance's node, which is not the guest's name on the reference.)
+# The reference names the appliance's own node in btrfsvol: entries and in
+# mountable_device: when its kernel probes the guest's first disk as sdc
+# (it does, in some runs under TCG), list_filesystems gives /dev/sda and
+# then btrfsvol:/dev/sdc/home; ours always gives the guest's names (pinned
+# in BtrfsTests). Hence the mask, and mountable-device is left out here.
+# mask: btrfsvol:.dev.sd[a-z]
 # Kernel-bound: the qgroup figures and the scrub counters are those of the
 # 6.1 kernel that both appliances boot; on the same kernel they are equal.
-# disks: 2x300M
 feature-available btrfs
 feature-available f2fs
 feature-available squashfs
@@ -45,9 +52,7 @@ btrfs-filesystem-defragment / flush:true compress:zlib
 -btrfs-filesystem-defragment / compress:gzip
 umount-all
 list-filesystems
-mountable-device btrfsvol:/dev/sda/home
 mountable-subvolume btrfsvol:/dev/sda/home
-mountable-device /dev/sda
 -mountable-subvolume /dev/sda
 vfs-type btrfsvol:/dev/sda/home
 mount btrfsvol:/dev/sda/home /
@@ -106,7 +111,6 @@ part-add /dev/sdb p 2048 300000
 mkfs f2fs /dev/sdb1
 part-resize /dev/sdb 1 -1
 f2fs-expand /dev/sdb1
--f2fs-expand /dev/sda
 mount /dev/sdb1 /
 mkdir /tree
 mkdir /tree/sub
