@@ -28,10 +28,14 @@ let package = Package(
                        providers: [.apt(["libacl1-dev"])]),
         .systemLibrary(name: "CCap", path: "Sources/CCap", pkgConfig: "libcap",
                        providers: [.apt(["libcap-dev"])]),
+        .systemLibrary(name: "CHivex", path: "Sources/CHivex", pkgConfig: "hivex",
+                       providers: [.apt(["libhivex-dev"])]),
+        .systemLibrary(name: "CAugeas", path: "Sources/CAugeas", pkgConfig: "augeas",
+                       providers: [.apt(["libaugeas-dev"])]),
         .target(
             name: "GuestfsDaemon",
             dependencies: [
-                "GuestfsProtocol", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap",
+                "GuestfsProtocol", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap", "CHivex", "CAugeas",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // Flags parsed by hand (DaemonOptions): no Foundation in the daemon.
