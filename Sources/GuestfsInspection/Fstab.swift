@@ -20,9 +20,9 @@ struct FstabReader {
     /// Lines with at least spec, file and type; comments and blank lines
     /// skipped. (Augeas fails the whole file on a malformed line, which
     /// makes upstream's inspection fail; such lines are skipped here.)
-    static func parse(_ text: String) -> [Line] {
-        text.split(separator: "\n").compactMap { raw in
-            var line = raw
+    static func parse(_ bytes: [UInt8]) -> [Line] {
+        Text.lines(bytes).compactMap { raw in
+            var line = Substring(raw)
             if let hash = line.firstIndex(of: "#") {
                 // A comment starts a line, or follows whitespace.
                 let before = line[..<hash]
@@ -49,7 +49,7 @@ struct FstabReader {
         let md = mdadmConf ? mdMap() : [:]
         // Upstream gets the lines through Augeas's matches, which its OCaml
         // binding returns last first: fstab order is reversed.
-        return Self.parse(String(decoding: bytes, as: UTF8.self)).reversed().compactMap {
+        return Self.parse(bytes).reversed().compactMap {
             entry($0, root: root, osType: osType, md: md)
         }
     }

@@ -9,8 +9,13 @@ enum Text {
     /// gives a last empty line), or nil.
     static func smallFileLines(_ fs: GuestFilesystemReader, _ path: String) -> [String]? {
         guard let bytes = smallFile(fs, path) else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
-            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        return lines(bytes)
+    }
+
+    /// Split on "\n" bytes (not Characters: "\r\n" is one Character, and
+    /// upstream keeps the "\r").
+    static func lines(_ bytes: [UInt8]) -> [String] {
+        bytes.split(separator: 10, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
     }
 
     static func smallFile(_ fs: GuestFilesystemReader, _ path: String) -> [UInt8]? {
