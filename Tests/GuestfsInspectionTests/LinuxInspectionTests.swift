@@ -304,6 +304,13 @@ struct LinuxInspectionTests {
         ])
     }
 
+    @Test func fstabOverAugeasSizeLimitIsIgnored() throws {
+        let big = "/dev/sda1 / ext4 defaults 0 1\n" + String(repeating: "# padding\n", count: 10_000)
+        let (i, _) = try inspectTrees(trees, [("/dev/sda1", "ext4", ["/etc/fstab": big, "/bin/": ""])])
+        #expect(try i.root("/dev/sda1").fstab.isEmpty)
+        #expect(try i.mountpoints("/dev/sda1").map(\.0) == ["/"])
+    }
+
     @Test func versionsAndQuoting() {
         var d = InspectionData()
         Text.parseVersion("release 7.9.2009", into: &d)
