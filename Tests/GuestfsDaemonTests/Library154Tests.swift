@@ -96,10 +96,19 @@ struct Library154Tests {
         }
     }
 
-    @Test func clevisLuksUnlockWithoutClevisIsAnUnavailableFeature() throws {
+    @Test func groupsAsDebian13ReportsThemAndClevisWithoutClevis() throws {
         try withStandaloneDaemon(diskSizesMB: [16]) { d throws in
             let c = d.client
-            #expect(try c.availableAllGroups().contains("clevisluks"))
+            // Exactly Debian 13's reference (available-all-groups), retired
+            // groups (always available) included.
+            #expect(try c.availableAllGroups() == """
+                acl augeas blkdiscard blkdiscardzeroes btrfs clevisluks extlinux f2fs fstrim gdisk grub hivex \
+                inotify journal ldm libtsk libyara linuxcaps linuxfsuuid linuxmodules linuxxattrs luks lvm2 \
+                mdadm mknod ntfs3g ntfsprogs realpath rsync scrub selinux selinuxrelabel sleuthkit squashfs \
+                syslinux wipefs xfs xz zerofree
+                """.split(separator: " ").map(String.init))
+            #expect(try c.internalFeatureAvailable(group: "augeas") == 0 && c.internalFeatureAvailable(group: "realpath") == 0)
+            #expect(try c.internalFeatureAvailable(group: "no-such-group") == 2)
             let hasClevis = ["/usr/bin/clevis-luks-unlock", "/bin/clevis-luks-unlock"].contains { FileManager.default.fileExists(atPath: $0) }
             #expect(try c.internalFeatureAvailable(group: "clevisluks") == (hasClevis ? 0 : 1))
             if !hasClevis {

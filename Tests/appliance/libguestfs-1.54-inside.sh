@@ -24,9 +24,12 @@ fi
 
 # 2. Every compat script: ours against 1.54's own reference appliance
 # (supermin builds it at the first launch, cached in the root's /var/tmp).
+# The reference's outputs are recorded in the root too, per script content:
+# a rebuilt root (new packages) starts afresh.
 for f in /src/Tests/appliance/compat/*.fish; do
     step "compat ${f##*/}"
-    if APPLIANCE_DIR=$OURS COMPAT_OUTDIR=/tmp/compat bash /src/scripts/compat "$f"; then
+    if APPLIANCE_DIR=$OURS COMPAT_OUTDIR=/tmp/compat COMPAT_REF_CACHE=/var/cache/compat-reference \
+            bash /src/scripts/compat "$f"; then
         echo "ok: ${f##*/}"
     else
         bad+=("compat:${f##*/}")

@@ -3,6 +3,11 @@
 /// and its check looks for the tools it needs in the appliance. Groups not
 /// listed answer "not available".
 public enum OptionalGroups {
+    /// Groups whose procedures became core (no procedure names them any
+    /// more, so they are not in the protocol JSON): upstream, 1.48 and 1.54
+    /// alike, still lists them and reports them available.
+    public static let retired = ["augeas", "realpath"]
+
     public static let checks: [String: @Sendable (DaemonContext) -> Bool] = {
         var c: [String: @Sendable (DaemonContext) -> Bool] = [:]
         // Files, transfer, commands (Files.swift, Transfer.swift, Commands.swift):
