@@ -5,7 +5,11 @@
 # allocate extents past the partition's end).
 # The device-mapper major is the kernel's choice at module load (253 in the
 # reference appliance, 254 in ours) and the UUIDs of the *-full structs: masked.
+# pvs-full names PVs as the kernel does, and the reference appliance's own
+# disk is sometimes scanned first (its /dev/sdb3 is the library's /dev/sda3):
+# the disk letter is masked, the partition number kept.
 # mask: lv_kernel_major: [0-9]+
+# mask: pv_name: .dev.sd[a-z]
 # mask: _uuid: [A-Za-z0-9]{32}
 part-disk /dev/sda mbr
 pvcreate /dev/sda1
