@@ -310,6 +310,10 @@ struct DiskObservation {
 struct SequenceGenerator {
     var state: UInt64
     let names: SequenceNames
+    /// VGs and LVs the sequence has asked for so far: later calls mostly
+    /// name them, so that LVs get made, resized and removed.
+    var madeVGs: [String] = []
+    var madeLVs: [(vg: String, lv: String)] = []
 
     init(seed: UInt64, names: SequenceNames) {
         state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
@@ -368,11 +372,21 @@ struct SequenceGenerator {
                                        .pvresizeSize(device(), Int64(8 + next(40)) << 20)]))
             case 8, 9:
                 let first = device()
-                calls.append(.vgcreate(pick(names.vgs), next(2) == 0 ? [first] : [first, device()]))
-            case 10, 11: calls.append(.lvcreate(pick(names.lvs), pick(names.vgs), Int32(4 + next(60))))
-            case 12: calls.append(.lvresize(pick(names.vgs), pick(names.lvs), Int32(4 + next(80))))
-            case 13: calls.append(pick([.lvremove(pick(names.vgs), pick(names.lvs)), .vgremove(pick(names.vgs)),
-                                        .lvmRemoveAll]))
+                let vg = pick(names.vgs)
+                madeVGs.append(vg)
+                calls.append(.vgcreate(vg, next(2) == 0 ? [first] : [first, device()]))
+            case 10, 11:
+                let vg = madeVGs.isEmpty || next(5) == 0 ? pick(names.vgs) : pick(madeVGs)
+                let lv = pick(names.lvs)
+                madeLVs.append((vg, lv))
+                calls.append(.lvcreate(lv, vg, Int32(4 + next(60))))
+            case 12:
+                let (vg, lv) = madeLVs.isEmpty || next(5) == 0 ? (pick(names.vgs), pick(names.lvs)) : pick(madeLVs)
+                calls.append(.lvresize(vg, lv, Int32(4 + next(80))))
+            case 13:
+                let (vg, lv) = madeLVs.isEmpty || next(5) == 0 ? (pick(names.vgs), pick(names.lvs)) : pick(madeLVs)
+                calls.append(pick([.lvremove(vg, lv), .vgremove(madeVGs.isEmpty ? pick(names.vgs) : pick(madeVGs)),
+                                   .lvmRemoveAll]))
             case 14: calls.append(.mkfs(pick(["ext2", "vfat"]), partition()))
             default: calls.append(pick([.zeroDevice(partition()), .wipefs(partition())]))
             }
