@@ -1,6 +1,7 @@
 import Foundation
 import GuestfsClient
 import GuestfsProtocol
+@testable import GuestfsDaemon
 import Testing
 
 /// The btrfs group against a standalone daemon (the host kernel has
@@ -359,5 +360,47 @@ import Testing
             #expect(daemonError { try c.mksquashfs(path: "/nosuch", filename: DownloadSink()) }?.message.hasPrefix("/nosuch: ") == true)
             try c.umountAll()
         }
+    }
+}
+
+/// The parsers of btrfs-progs output on texts of the shapes the tools
+/// print (states a small test filesystem does not reach: a running or
+/// paused balance, odd subvolume paths, snapshot lists).
+@Suite struct BtrfsOutputParsingTests {
+    @Test func balanceStatusRunningPausedAndNone() throws {
+        let running = try BtrfsOutput.balanceStatus("Balance on '/sysroot/' is running\n3 out of about 8 chunks balanced (4 considered),  62% left\n")
+        #expect(running == GuestfsBtrfsbalance(btrfsbalanceStatus: "running", btrfsbalanceTotal: 8, btrfsbalanceBalanced: 3,
+                                               btrfsbalanceConsidered: 4, btrfsbalanceLeft: 62))
+        let paused = try BtrfsOutput.balanceStatus("Balance on '/sysroot/a' is paused\n0 out of about 12 chunks balanced (1 considered), 100% left\n")
+        #expect(paused.btrfsbalanceStatus == "paused" && paused.btrfsbalanceTotal == 12 && paused.btrfsbalanceLeft == 100)
+        #expect(try BtrfsOutput.balanceStatus("No balance found on '/sysroot/'\n") == GuestfsBtrfsbalance(btrfsbalanceStatus: "none"))
+        // As upstream: states other than running/paused are not understood.
+        let pauseReq = #"Balance on '/sysroot/' is running, pause requested"#
+        #expect(throws: DaemonError.self) { try BtrfsOutput.balanceStatus(pauseReq + "\n1 out of about 2 chunks balanced (1 considered), 50% left\n") }
+        #expect(throws: DaemonError.self) { try BtrfsOutput.balanceStatus("Balance on '/' is running\n") }
+        #expect(throws: DaemonError.self) { try BtrfsOutput.balanceStatus("") }
+    }
+
+    @Test func subvolumeListLines() throws {
+        let e = BtrfsOutput.subvolumeListEntry("ID 257 gen 30 top level 256 path dir/with spaces/x")
+        #expect(e == GuestfsBtrfssubvolume(btrfssubvolumeId: 257, btrfssubvolumeTopLevelId: 256, btrfssubvolumePath: "dir/with spaces/x"))
+        // Older btrfs without "gen"; a path that itself says "path".
+        #expect(BtrfsOutput.subvolumeListEntry("ID 300 top level 5 path a path b")?.btrfssubvolumePath == "b")
+        #expect(BtrfsOutput.subvolumeListEntry("garbage") == nil)
+    }
+
+    @Test func subvolumeShowSnapshotsAndEmptyValues() throws {
+        let out = "sub\n\tName: \t\t\tsub\n\tParent UUID: \t\t-\n\tCreation time: \t\t2026-01-02 03:04:05 +0000\n\tSnapshot(s):\n\t\t\t\ts1\n\t\t\t\tdir/s2\n\tQuota group:\t\tn/a\n"
+        #expect(try BtrfsOutput.subvolumeShow(out) == ["path", "sub", "Name", "sub", "Parent UUID", "",
+                                                        "Creation time", "2026-01-02 03:04:05 +0000",
+                                                        "Snapshot(s)", "s1,dir/s2", "Quota group", "n/a"])
+    }
+
+    @Test func qgroupAndScrubLines() throws {
+        #expect(BtrfsOutput.qgroupLine("0/256          16384        16384   a") == GuestfsBtrfsqgroup(btrfsqgroupId: "0/256", btrfsqgroupRfer: 16384, btrfsqgroupExcl: 16384))
+        #expect(BtrfsOutput.qgroupLine("1/0 x y") == nil)
+        let none = try BtrfsOutput.scrubStatus("UUID: x\n\tno stats available\n")
+        #expect(none == GuestfsBtrfsscrub())
+        #expect(throws: DaemonError.self) { try BtrfsOutput.scrubStatus("UUID: x\n\tnew_counter: 3\n") }
     }
 }
