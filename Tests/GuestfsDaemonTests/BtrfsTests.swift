@@ -28,6 +28,16 @@ import Testing
         return try host(["unshare", "-m", "--propagation", "private", "sh", "-c", command], allowFailure: allowFailure)
     }
 
+    /// The temporary mountpoints (/tmp/btrfsXXXXXX, /tmp/btrfs.XXXXXX) and
+    /// squashfs images (/var/tmp/squashfs.XXXXXX) the daemon makes.
+    func daemonTemporaries() -> Set<String> {
+        let tmp = ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter {
+            ($0.hasPrefix("btrfs.") && $0.count == 12) || ($0.hasPrefix("btrfs") && $0.count == 11 && !$0.contains("-"))
+        }
+        let vartmp = ((try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []).filter { $0.hasPrefix("squashfs.") }
+        return Set(tmp.map { "/tmp/" + $0 } + vartmp.map { "/var/tmp/" + $0 })
+    }
+
     func read(_ c: GuestfsClient, _ path: String) throws -> String {
         try c.head(path: path).joined(separator: "\n")
     }
@@ -110,6 +120,10 @@ import Testing
                             "btrfsvol:/dev/sdb/root", "btrfs",
                             "btrfsvol:/dev/sdb/dir/nested", "btrfs",
                             "btrfsvol:/dev/sdb/snap", "btrfs"], "\(all)")
+
+            // Listing mounted each device on a temporary directory: gone.
+            #expect(daemonTemporaries().isEmpty, "\(daemonTemporaries())")
+            #expect(try c.mounts().isEmpty)
 
             // Mounting: the whole device is the default; subvolumes by
             // btrfsvol: and by subvol=.
@@ -272,6 +286,7 @@ import Testing
             // Mountable forms of quota enable leave nothing mounted.
             try c.btrfsQuotaEnable(fs: "btrfsvol:/dev/sda/data", enable: true)
             #expect(try c.mounts().isEmpty)
+            #expect(daemonTemporaries().isEmpty, "\(daemonTemporaries())")
             #expect(try hostBtrfs(loop, ["qgroup", "show", "MP"]).contains("0/5"))
         }
     }
@@ -358,6 +373,7 @@ import Testing
             let listing = try host(["unsquashfs", "-l", "-d", "R", file]).split(separator: "\n").filter { $0.hasPrefix("R") }
             #expect(listing == ["R", "R/a.txt", "R/sub"], "\(listing)")
             #expect(daemonError { try c.mksquashfs(path: "/nosuch", filename: DownloadSink()) }?.message.hasPrefix("/nosuch: ") == true)
+            #expect(daemonTemporaries().isEmpty, "\(daemonTemporaries())")
             try c.umountAll()
         }
     }
