@@ -420,3 +420,61 @@ import Testing
         #expect(throws: DaemonError.self) { try BtrfsOutput.scrubStatus("UUID: x\n\tnew_counter: 3\n") }
     }
 }
+
+/// A balance started by the host on the same filesystem (the daemon's
+/// calls are one at a time) is seen running, paused, resumed and cancelled
+/// through the daemon; the paused counters are the host's.
+@Suite(.enabled(if: StandaloneDaemon.available), .serialized) struct BtrfsBalanceTests {
+    @Test func runningBalancePausedResumedAndCancelled() throws {
+        try withStandaloneDaemon(diskSizesMB: [2048]) { d in
+            let c = d.client
+            let helper = BtrfsTests()
+            try c.mkfsBtrfs(devices: ["/dev/sda"])
+            let loop = try helper.loopDevice(d.images[0])
+            try c.mount(mountable: "/dev/sda", mountpoint: "/")
+            for i in 1...6 { try c.fallocate64(path: "/f\(i)", len: 200 << 20) }
+            try c.btrfsFilesystemSync(fs: "/")
+
+            func startHostBalance() throws -> Process {
+                let mp = NSTemporaryDirectory() + "btrfs-balance-" + UUID().uuidString.prefix(8)
+                try FileManager.default.createDirectory(atPath: mp, withIntermediateDirectories: true)
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+                p.arguments = ["-m", "--propagation", "private", "sh", "-c",
+                               "mount \(loop) \(mp) && btrfs balance start --full-balance \(mp) >/dev/null 2>&1; umount \(mp); rmdir \(mp)"]
+                try p.run()
+                return p
+            }
+            func waitRunning() throws -> GuestfsBtrfsbalance {
+                var s = try c.btrfsBalanceStatus(path: "/")
+                for _ in 0..<200 where s.btrfsbalanceStatus != "running" {
+                    usleep(20_000)
+                    s = try c.btrfsBalanceStatus(path: "/")
+                }
+                return s
+            }
+
+            let first = try startHostBalance()
+            let running = try waitRunning()
+            #expect(running.btrfsbalanceStatus == "running" && running.btrfsbalanceTotal > 0, "\(running)")
+            try c.btrfsBalancePause(path: "/")
+            first.waitUntilExit()
+            let paused = try c.btrfsBalanceStatus(path: "/")
+            #expect(paused.btrfsbalanceStatus == "paused")
+            let hostStatus = try helper.hostBtrfs(loop, ["balance", "status", "MP"], allowFailure: true)
+            #expect(hostStatus.contains("is paused")
+                    && hostStatus.contains("\(paused.btrfsbalanceBalanced) out of about \(paused.btrfsbalanceTotal) chunks balanced (\(paused.btrfsbalanceConsidered) considered)")
+                    && hostStatus.contains("\(paused.btrfsbalanceLeft)% left"), "\(hostStatus) \(paused)")
+            try c.btrfsBalanceResume(path: "/")
+            #expect(try c.btrfsBalanceStatus(path: "/").btrfsbalanceStatus == "none")
+
+            let second = try startHostBalance()
+            #expect(try waitRunning().btrfsbalanceStatus == "running")
+            try c.btrfsBalanceCancel(path: "/")
+            second.waitUntilExit()
+            #expect(try c.btrfsBalanceStatus(path: "/").btrfsbalanceStatus == "none")
+            #expect(try helper.hostBtrfs(loop, ["balance", "status", "MP"]).contains("No balance found"))
+            try c.umountAll()
+        }
+    }
+}
