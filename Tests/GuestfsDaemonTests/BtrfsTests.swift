@@ -178,6 +178,12 @@ import Testing
             try c.btrfsFilesystemDefragment(path: "/root", compress: "lzo")
             #expect(try read(c, "/root/hello") == "after")
             try c.umountAll()
+
+            // One device of the two gone: ENODEV, as upstream.
+            try c.wipefs(device: "/dev/sdb")
+            try host(["btrfs", "device", "scan", "--forget", try loopDevice(d.images[1])], allowFailure: true)
+            let missing = daemonError { _ = try c.btrfsFilesystemShow(device: "/dev/sda") }
+            #expect(missing?.errno == "ENODEV" && missing?.message == "/dev/sda: missing devices", "\(String(describing: missing))")
         }
     }
 
@@ -261,6 +267,8 @@ import Testing
             let dataID = try c.btrfsSubvolumeList(fs: "/")[0].btrfssubvolumeId
             try c.btrfsQgroupAssign(src: "0/\(dataID)", dst: "1/0", path: "/")
             try c.btrfsQgroupLimit(subvolume: "/data", size: 10_000_000)
+            // The figures settle once a rescan has ended and a commit is done.
+            _ = try hostBtrfs(loop, ["quota", "rescan", "-w", "MP"], allowFailure: true)
             try c.btrfsFilesystemSync(fs: "/")
             let groups = try c.btrfsQgroupShow(path: "/")
             let hostGroups = try hostBtrfs(loop, ["qgroup", "show", "--raw", "-re", "-p", "MP"])
