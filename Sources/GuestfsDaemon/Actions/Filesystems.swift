@@ -127,6 +127,8 @@ enum FsProbe {
     }
 
     /// Probes `device` and returns the NAME=value pairs in libblkid's order.
+    /// A new probe each time and no blkid.tab cache (what `-c /dev/null`
+    /// asked of the tool): nothing libblkid learns outlives the question.
     static func probe(_ device: String, chains: Chains) throws -> Outcome {
         guard let pr = blkid_new_probe_from_filename(device) else {
             throw DaemonError.system("blkid: \(device)")
@@ -238,6 +240,29 @@ extension Handlers {
 
     public func findfsLabel(label: String) throws -> String {
         try fsFindfs(tag: "LABEL", value: label)
+    }
+
+    /// 1.54: the partition whose GPT/MBR entry has this PARTUUID.
+    public func findfsPartuuid(uuid: String) throws -> String {
+        try fsFindPartition(tag: "PARTUUID", entryField: "PART_ENTRY_UUID", value: uuid)
+    }
+
+    /// 1.54: the partition whose GPT entry has this name (PARTLABEL).
+    public func findfsPartlabel(label: String) throws -> String {
+        try fsFindPartition(tag: "PARTLABEL", entryField: "PART_ENTRY_NAME", value: label)
+    }
+
+    /// What `findfs PARTUUID=...` finds: libblkid's partition-entry values
+    /// of each partition (exact match, as findfs compares).
+    private func fsFindPartition(tag: String, entryField: String, value: String) throws -> String {
+        for name in context.devices.listDevices() {
+            guard let disk = try? context.devices.node(for: name) else { continue }
+            for partition in fsPartitions(of: disk) {
+                guard case .found(let values)? = try? FsProbe.probe(partition, chains: [.partitions]) else { continue }
+                if values.contains(where: { $0.0 == entryField && $0.1 == value }) { return partition }
+            }
+        }
+        throw DaemonError(message: "findfs exited with status 1: findfs: unable to resolve '\(tag)=\(value)'")
     }
 
     private func fsFindfs(tag: String, value: String) throws -> String {

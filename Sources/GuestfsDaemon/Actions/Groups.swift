@@ -13,6 +13,8 @@ public enum OptionalGroups {
         // libacl and libcap are linked in (AclCaps.swift):
         c["acl"] = { _ in true }
         c["linuxcaps"] = { _ in true }
+        // libhivex is linked in (Hivex.swift):
+        c["hivex"] = { _ in true }
         // Devices and partitions (Devices.swift, Partitions.swift):
         c["blkdiscard"] = { _ in true }
         c["blkdiscardzeroes"] = { _ in true }
@@ -32,6 +34,8 @@ public enum OptionalGroups {
         // LVM (LVM.swift):
         // liblvm2cmd is linked in: LVM works wherever the daemon runs.
         c["lvm2"] = { _ in true }
+        // Clevis.swift (1.54): the appliance has no clevis, like Debian 13's.
+        c["clevisluks"] = { $0.runner.has("clevis-luks-unlock") }
         return c
     }()
 }

@@ -31,6 +31,11 @@ public final class DaemonContext {
     /// Free-form per-session state that handler files keep (umask, LVM
     /// handle, ...), keyed by a name of their choosing.
     public var state: [String: Any] = [:]
+    /// Counts the calls that may have written a block device (partition
+    /// tables, PV labels, filesystems, raw bytes): what any in-process
+    /// library caches about the disks is valid only while this number
+    /// stays the same (see DiskChanges.swift).
+    public private(set) var diskGeneration: UInt64 = 0
 
     public init(sysroot: Sysroot, devices: DeviceNames = DeviceNames(), runner: CommandRunner = CommandRunner(),
                 verbose: Bool = false, inAppliance: Bool = false, clock: DaemonClock = MonotonicClock()) {
@@ -41,6 +46,12 @@ public final class DaemonContext {
         self.inAppliance = inAppliance
         self.requireMountedRoot = inAppliance
         self.progressReporter = ProgressReporter(clock: clock)
+    }
+
+    /// Something may have written a block device: every cache about the
+    /// disks made before now is stale.
+    public func devicesMayHaveChanged() {
+        diskGeneration &+= 1
     }
 
     /// Reports how far a long call has got; rate-limited as upstream does.
