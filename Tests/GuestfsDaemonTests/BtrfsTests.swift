@@ -1,6 +1,7 @@
 import Foundation
 import GuestfsClient
 import GuestfsProtocol
+@testable import GuestfsDaemon
 import Testing
 
 /// The btrfs group against a standalone daemon (the host kernel has
@@ -25,6 +26,16 @@ import Testing
         let command = "mount \(opts)\(loop) \(mp) && btrfs " + args.map { $0.hasPrefix("MP") ? mp + $0.dropFirst(2) : $0 }.joined(separator: " ")
             + "; s=$?; umount \(mp); exit $s"
         return try host(["unshare", "-m", "--propagation", "private", "sh", "-c", command], allowFailure: allowFailure)
+    }
+
+    /// The temporary mountpoints (/tmp/btrfsXXXXXX, /tmp/btrfs.XXXXXX) and
+    /// squashfs images (/var/tmp/squashfs.XXXXXX) the daemon makes.
+    func daemonTemporaries() -> Set<String> {
+        let tmp = ((try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? []).filter {
+            ($0.hasPrefix("btrfs.") && $0.count == 12) || ($0.hasPrefix("btrfs") && $0.count == 11 && !$0.contains("-"))
+        }
+        let vartmp = ((try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []).filter { $0.hasPrefix("squashfs.") }
+        return Set(tmp.map { "/tmp/" + $0 } + vartmp.map { "/var/tmp/" + $0 })
     }
 
     func read(_ c: GuestfsClient, _ path: String) throws -> String {
@@ -110,6 +121,10 @@ import Testing
                             "btrfsvol:/dev/sdb/dir/nested", "btrfs",
                             "btrfsvol:/dev/sdb/snap", "btrfs"], "\(all)")
 
+            // Listing mounted each device on a temporary directory: gone.
+            #expect(daemonTemporaries().isEmpty, "\(daemonTemporaries())")
+            #expect(try c.mounts().isEmpty)
+
             // Mounting: the whole device is the default; subvolumes by
             // btrfsvol: and by subvol=.
             try c.mount(mountable: "/dev/sda", mountpoint: "/")
@@ -163,6 +178,12 @@ import Testing
             try c.btrfsFilesystemDefragment(path: "/root", compress: "lzo")
             #expect(try read(c, "/root/hello") == "after")
             try c.umountAll()
+
+            // One device of the two gone: ENODEV, as upstream.
+            try c.wipefs(device: "/dev/sdb")
+            try host(["btrfs", "device", "scan", "--forget", try loopDevice(d.images[1])], allowFailure: true)
+            let missing = daemonError { _ = try c.btrfsFilesystemShow(device: "/dev/sda") }
+            #expect(missing?.errno == "ENODEV" && missing?.message == "/dev/sda: missing devices", "\(String(describing: missing))")
         }
     }
 
@@ -246,6 +267,8 @@ import Testing
             let dataID = try c.btrfsSubvolumeList(fs: "/")[0].btrfssubvolumeId
             try c.btrfsQgroupAssign(src: "0/\(dataID)", dst: "1/0", path: "/")
             try c.btrfsQgroupLimit(subvolume: "/data", size: 10_000_000)
+            // The figures settle once a rescan has ended and a commit is done.
+            _ = try hostBtrfs(loop, ["quota", "rescan", "-w", "MP"], allowFailure: true)
             try c.btrfsFilesystemSync(fs: "/")
             let groups = try c.btrfsQgroupShow(path: "/")
             let hostGroups = try hostBtrfs(loop, ["qgroup", "show", "--raw", "-re", "-p", "MP"])
@@ -271,6 +294,7 @@ import Testing
             // Mountable forms of quota enable leave nothing mounted.
             try c.btrfsQuotaEnable(fs: "btrfsvol:/dev/sda/data", enable: true)
             #expect(try c.mounts().isEmpty)
+            #expect(daemonTemporaries().isEmpty, "\(daemonTemporaries())")
             #expect(try hostBtrfs(loop, ["qgroup", "show", "MP"]).contains("0/5"))
         }
     }
@@ -357,6 +381,107 @@ import Testing
             let listing = try host(["unsquashfs", "-l", "-d", "R", file]).split(separator: "\n").filter { $0.hasPrefix("R") }
             #expect(listing == ["R", "R/a.txt", "R/sub"], "\(listing)")
             #expect(daemonError { try c.mksquashfs(path: "/nosuch", filename: DownloadSink()) }?.message.hasPrefix("/nosuch: ") == true)
+            #expect(daemonTemporaries().isEmpty, "\(daemonTemporaries())")
+            try c.umountAll()
+        }
+    }
+}
+
+/// The parsers of btrfs-progs output on texts of the shapes the tools
+/// print (states a small test filesystem does not reach: a running or
+/// paused balance, odd subvolume paths, snapshot lists).
+@Suite struct BtrfsOutputParsingTests {
+    @Test func balanceStatusRunningPausedAndNone() throws {
+        let running = try BtrfsOutput.balanceStatus("Balance on '/sysroot/' is running\n3 out of about 8 chunks balanced (4 considered),  62% left\n")
+        #expect(running == GuestfsBtrfsbalance(btrfsbalanceStatus: "running", btrfsbalanceTotal: 8, btrfsbalanceBalanced: 3,
+                                               btrfsbalanceConsidered: 4, btrfsbalanceLeft: 62))
+        let paused = try BtrfsOutput.balanceStatus("Balance on '/sysroot/a' is paused\n0 out of about 12 chunks balanced (1 considered), 100% left\n")
+        #expect(paused.btrfsbalanceStatus == "paused" && paused.btrfsbalanceTotal == 12 && paused.btrfsbalanceLeft == 100)
+        #expect(try BtrfsOutput.balanceStatus("No balance found on '/sysroot/'\n") == GuestfsBtrfsbalance(btrfsbalanceStatus: "none"))
+        // As upstream: states other than running/paused are not understood.
+        let pauseReq = #"Balance on '/sysroot/' is running, pause requested"#
+        #expect(throws: DaemonError.self) { try BtrfsOutput.balanceStatus(pauseReq + "\n1 out of about 2 chunks balanced (1 considered), 50% left\n") }
+        #expect(throws: DaemonError.self) { try BtrfsOutput.balanceStatus("Balance on '/' is running\n") }
+        #expect(throws: DaemonError.self) { try BtrfsOutput.balanceStatus("") }
+    }
+
+    @Test func subvolumeListLines() throws {
+        let e = BtrfsOutput.subvolumeListEntry("ID 257 gen 30 top level 256 path dir/with spaces/x")
+        #expect(e == GuestfsBtrfssubvolume(btrfssubvolumeId: 257, btrfssubvolumeTopLevelId: 256, btrfssubvolumePath: "dir/with spaces/x"))
+        // Older btrfs without "gen"; a path that itself says "path".
+        #expect(BtrfsOutput.subvolumeListEntry("ID 300 top level 5 path a path b")?.btrfssubvolumePath == "b")
+        #expect(BtrfsOutput.subvolumeListEntry("garbage") == nil)
+    }
+
+    @Test func subvolumeShowSnapshotsAndEmptyValues() throws {
+        let out = "sub\n\tName: \t\t\tsub\n\tParent UUID: \t\t-\n\tCreation time: \t\t2026-01-02 03:04:05 +0000\n\tSnapshot(s):\n\t\t\t\ts1\n\t\t\t\tdir/s2\n\tQuota group:\t\tn/a\n"
+        #expect(try BtrfsOutput.subvolumeShow(out) == ["path", "sub", "Name", "sub", "Parent UUID", "",
+                                                        "Creation time", "2026-01-02 03:04:05 +0000",
+                                                        "Snapshot(s)", "s1,dir/s2", "Quota group", "n/a"])
+    }
+
+    @Test func qgroupAndScrubLines() throws {
+        #expect(BtrfsOutput.qgroupLine("0/256          16384        16384   a") == GuestfsBtrfsqgroup(btrfsqgroupId: "0/256", btrfsqgroupRfer: 16384, btrfsqgroupExcl: 16384))
+        #expect(BtrfsOutput.qgroupLine("1/0 x y") == nil)
+        let none = try BtrfsOutput.scrubStatus("UUID: x\n\tno stats available\n")
+        #expect(none == GuestfsBtrfsscrub())
+        #expect(throws: DaemonError.self) { try BtrfsOutput.scrubStatus("UUID: x\n\tnew_counter: 3\n") }
+    }
+}
+
+/// A balance started by the host on the same filesystem (the daemon's
+/// calls are one at a time) is seen running, paused, resumed and cancelled
+/// through the daemon; the paused counters are the host's.
+@Suite(.enabled(if: StandaloneDaemon.available), .serialized) struct BtrfsBalanceTests {
+    @Test func runningBalancePausedResumedAndCancelled() throws {
+        try withStandaloneDaemon(diskSizesMB: [2048]) { d in
+            let c = d.client
+            let helper = BtrfsTests()
+            try c.mkfsBtrfs(devices: ["/dev/sda"])
+            let loop = try helper.loopDevice(d.images[0])
+            try c.mount(mountable: "/dev/sda", mountpoint: "/")
+            for i in 1...6 { try c.fallocate64(path: "/f\(i)", len: 200 << 20) }
+            try c.btrfsFilesystemSync(fs: "/")
+
+            func startHostBalance() throws -> Process {
+                let mp = NSTemporaryDirectory() + "btrfs-balance-" + UUID().uuidString.prefix(8)
+                try FileManager.default.createDirectory(atPath: mp, withIntermediateDirectories: true)
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+                p.arguments = ["-m", "--propagation", "private", "sh", "-c",
+                               "mount \(loop) \(mp) && btrfs balance start --full-balance \(mp) >/dev/null 2>&1; umount \(mp); rmdir \(mp)"]
+                try p.run()
+                return p
+            }
+            func waitRunning() throws -> GuestfsBtrfsbalance {
+                var s = try c.btrfsBalanceStatus(path: "/")
+                for _ in 0..<200 where s.btrfsbalanceStatus != "running" {
+                    usleep(20_000)
+                    s = try c.btrfsBalanceStatus(path: "/")
+                }
+                return s
+            }
+
+            let first = try startHostBalance()
+            let running = try waitRunning()
+            #expect(running.btrfsbalanceStatus == "running" && running.btrfsbalanceTotal > 0, "\(running)")
+            try c.btrfsBalancePause(path: "/")
+            first.waitUntilExit()
+            let paused = try c.btrfsBalanceStatus(path: "/")
+            #expect(paused.btrfsbalanceStatus == "paused")
+            let hostStatus = try helper.hostBtrfs(loop, ["balance", "status", "MP"], allowFailure: true)
+            #expect(hostStatus.contains("is paused")
+                    && hostStatus.contains("\(paused.btrfsbalanceBalanced) out of about \(paused.btrfsbalanceTotal) chunks balanced (\(paused.btrfsbalanceConsidered) considered)")
+                    && hostStatus.contains("\(paused.btrfsbalanceLeft)% left"), "\(hostStatus) \(paused)")
+            try c.btrfsBalanceResume(path: "/")
+            #expect(try c.btrfsBalanceStatus(path: "/").btrfsbalanceStatus == "none")
+
+            let second = try startHostBalance()
+            #expect(try waitRunning().btrfsbalanceStatus == "running")
+            try c.btrfsBalanceCancel(path: "/")
+            second.waitUntilExit()
+            #expect(try c.btrfsBalanceStatus(path: "/").btrfsbalanceStatus == "none")
+            #expect(try helper.hostBtrfs(loop, ["balance", "status", "MP"]).contains("No balance found"))
             try c.umountAll()
         }
     }

@@ -290,8 +290,15 @@ extension Handlers {
         try btrfsOnPath(["btrfs", "balance", "resume"], path)
     }
 
+    /// `btrfs balance status` exits with 1 while a balance is running or
+    /// paused (btrfs-balance(8)); upstream 1.48 takes that for a failure and
+    /// so never reports those states. Here exit 1 with a status is read.
     public func btrfsBalanceStatus(path: String) throws -> GuestfsBtrfsbalance {
-        let out = try btrfsOnPath(["btrfs", "balance", "status"], path).stdoutString
+        let r = try context.runner.run(["btrfs", "balance", "status", try context.resolve(path)])
+        let out = r.stdoutString
+        guard r.succeeded || (r.status == 1 && out.hasPrefix("Balance on '")) else {
+            throw DaemonError(message: "\(path): " + fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+        }
         return try BtrfsOutput.balanceStatus(out)
     }
 
