@@ -32,10 +32,14 @@ let package = Package(
                        providers: [.apt(["libhivex-dev"])]),
         .systemLibrary(name: "CAugeas", path: "Sources/CAugeas", pkgConfig: "augeas",
                        providers: [.apt(["libaugeas-dev"])]),
+        // OS inspection: pure logic over a guest-filesystem reader, tested
+        // on directory trees (the daemon supplies the reader).
+        .target(name: "GuestfsInspection"),
         .target(
             name: "GuestfsDaemon",
             dependencies: [
                 "GuestfsProtocol", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap", "CHivex", "CAugeas",
+                "GuestfsInspection",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // Flags parsed by hand (DaemonOptions): no Foundation in the daemon.
@@ -64,6 +68,7 @@ let package = Package(
                            .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .testTarget(name: "GuestfsProtocolTests", dependencies: ["GuestfsProtocol"]),
+        .testTarget(name: "GuestfsInspectionTests", dependencies: ["GuestfsInspection"]),
         .testTarget(
             name: "GuestfsDaemonTests",
             dependencies: ["GuestfsDaemon", "GuestfsClient", "GuestfsProtocol"]),

@@ -27,9 +27,15 @@ public enum OptionalGroups {
         c["xfs"] = { $0.runner.has("mkfs.xfs") }
         c["ntfs3g"] = { $0.runner.has("ntfs-3g.probe") && $0.runner.has("ntfsclone") }
         c["ntfsprogs"] = { $0.runner.has("ntfsresize") }
+        // btrfs-progs and the kernel's btrfs (Btrfs.swift), f2fs, squashfs:
+        c["btrfs"] = { ctx in ctx.runner.has("btrfs") && ((try? Handlers(context: ctx).filesystemAvailable(filesystem: "btrfs")) ?? false) }
+        c["f2fs"] = { $0.runner.has("resize.f2fs") }
+        c["squashfs"] = { $0.runner.has("mksquashfs") }
         // LVM (LVM.swift):
         // liblvm2cmd is linked in: LVM works wherever the daemon runs.
         c["lvm2"] = { _ in true }
+        // Clevis.swift (1.54): the appliance has no clevis, like Debian 13's.
+        c["clevisluks"] = { $0.runner.has("clevis-luks-unlock") }
         return c
     }()
 }
