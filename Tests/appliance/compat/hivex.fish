@@ -16,6 +16,8 @@ mkdir-p /Windows/System32/config
 upload SOFTWARE /Windows/System32/config/SOFTWARE
 -hivex-open /nope
 -hivex-open /Windows
+ln-s /loop /loop
+-hivex-open /loop
 write /small "too small"
 -hivex-open /small
 -hivex-root
@@ -98,6 +100,7 @@ download /Windows/copy.hive copy.hive
 -hivex-commit relative.hive
 -hivex-commit /nodir/copy.hive
 -hivex-commit /Windows
+-hivex-commit /loop
 ls /Windows
 hivex-close
 hivex-open /Windows/copy.hive
