@@ -124,6 +124,9 @@ let hivexToolsPresent = FileManager.default.isExecutableFile(atPath: "/usr/bin/h
             try Data(repeating: 0x41, count: 16384).write(to: URL(fileURLWithPath: d.sysroot + "/big"))
             let notHive = daemonError { try c.hivexOpen(filename: "/big") }
             #expect(notHive?.errno == "ENOTSUP" && notHive?.message == "hivex failed to open /big: Operation not supported")
+            try FileManager.default.createSymbolicLink(atPath: d.sysroot + "/loop", withDestinationPath: "/loop")
+            let loop = daemonError { try c.hivexOpen(filename: "/loop") }
+            #expect(loop?.errno == "ELOOP" && loop?.message == "hivex failed to open /loop: Too many levels of symbolic links")
             // A failed open leaves no handle behind.
             let noHandle = daemonError { _ = try c.hivexRoot() }
             #expect(noHandle?.message.hasPrefix("do_hivex_root: you must call") == true)
@@ -195,9 +198,12 @@ let hivexToolsPresent = FileManager.default.isExecutableFile(atPath: "/usr/bin/h
             #expect(relative?.message == "do_hivex_commit: path must start with a / character")
             let noDir = daemonError { try c.hivexCommit(filename: "/nodir/copy.hive") }
             #expect(noDir?.errno == "ENOENT" && noDir?.message == "/nodir/copy.hive: commit failed: No such file or directory")
+            try FileManager.default.createSymbolicLink(atPath: d.sysroot + "/loop", withDestinationPath: "/loop")
+            let loop = daemonError { try c.hivexCommit(filename: "/loop") }
+            #expect(loop?.errno == "ELOOP" && loop?.message == "/loop: commit failed: Too many levels of symbolic links")
             let onDir = daemonError { try c.hivexCommit(filename: "/Windows") }
             #expect(onDir?.errno == "EISDIR" && onDir?.message == "/Windows: commit failed: Is a directory")
-            #expect(try FileManager.default.contentsOfDirectory(atPath: d.sysroot).sorted() == ["Windows", "copy.hive"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: d.sysroot).sorted() == ["Windows", "copy.hive", "loop"])
             try c.hivexClose()
         }
     }
