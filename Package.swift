@@ -15,6 +15,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "GuestfsProtocol"),
+        // Pure parsers of file formats (ELF, PE, cpio, compression magics):
+        // no I/O, tested without root.
+        .target(name: "GuestfsFileFormats"),
         .target(name: "CGuestfsShim"),
         .systemLibrary(name: "CBlkid", path: "Sources/CBlkid", pkgConfig: "blkid",
                        providers: [.apt(["libblkid-dev"])]),
@@ -31,7 +34,7 @@ let package = Package(
         .target(
             name: "GuestfsDaemon",
             dependencies: [
-                "GuestfsProtocol", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap",
+                "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // Flags parsed by hand (DaemonOptions): no Foundation in the daemon.
@@ -60,9 +63,10 @@ let package = Package(
                            .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .testTarget(name: "GuestfsProtocolTests", dependencies: ["GuestfsProtocol"]),
+        .testTarget(name: "GuestfsFileFormatsTests", dependencies: ["GuestfsFileFormats"]),
         .testTarget(
             name: "GuestfsDaemonTests",
-            dependencies: ["GuestfsDaemon", "GuestfsClient", "GuestfsProtocol"]),
+            dependencies: ["GuestfsDaemon", "GuestfsClient", "GuestfsProtocol", "GuestfsFileFormats"]),
     ],
     swiftLanguageModes: [.v6]
 )
