@@ -31,10 +31,14 @@ let package = Package(
                        providers: [.apt(["libacl1-dev"])]),
         .systemLibrary(name: "CCap", path: "Sources/CCap", pkgConfig: "libcap",
                        providers: [.apt(["libcap-dev"])]),
+        // librpm in process for internal_list_rpm_applications (upstream
+        // links it too), in a forked child chrooted into the guest.
+        .systemLibrary(name: "CRpm", path: "Sources/CRpm", pkgConfig: "rpm",
+                       providers: [.apt(["librpm-dev"])]),
         .target(
             name: "GuestfsDaemon",
             dependencies: [
-                "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap",
+                "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap", "CRpm",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // Flags parsed by hand (DaemonOptions): no Foundation in the daemon.
