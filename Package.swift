@@ -35,10 +35,15 @@ let package = Package(
         // links it too), in a forked child chrooted into the guest.
         .systemLibrary(name: "CRpm", path: "Sources/CRpm", pkgConfig: "rpm",
                        providers: [.apt(["librpm-dev"])]),
+        .systemLibrary(name: "CHivex", path: "Sources/CHivex", pkgConfig: "hivex",
+                       providers: [.apt(["libhivex-dev"])]),
+        // OS inspection: pure logic over a guest-filesystem reader, tested
+        // on directory trees (the daemon supplies the reader).
+        .target(name: "GuestfsInspection"),
         .target(
             name: "GuestfsDaemon",
             dependencies: [
-                "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap", "CRpm",
+                "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap", "CRpm", "CHivex", "GuestfsInspection",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // Flags parsed by hand (DaemonOptions): no Foundation in the daemon.
@@ -68,6 +73,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .testTarget(name: "GuestfsProtocolTests", dependencies: ["GuestfsProtocol"]),
         .testTarget(name: "GuestfsFileFormatsTests", dependencies: ["GuestfsFileFormats"]),
+        .testTarget(name: "GuestfsInspectionTests", dependencies: ["GuestfsInspection"]),
         .testTarget(
             name: "GuestfsDaemonTests",
             dependencies: ["GuestfsDaemon", "GuestfsClient", "GuestfsProtocol", "GuestfsFileFormats"]),

@@ -1,0 +1,344 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHivex
+import GuestfsInspection
+import SystemPackage
+
+/// inspect_os and the inspect_get_* queries (upstream 1.48 runs them in
+/// the daemon). The rules live in GuestfsInspection; this file supplies
+/// the guest's files (the sysroot, with each filesystem mounted read-only
+/// in turn), the appliance's devices and the hives through libhivex.
+/// Inside, device names are the library's (/dev/sda1): results leave
+/// as they are, arguments are turned back from nodes.
+extension Handlers {
+    static let inspectionStateKey = "inspect.result"
+
+    var lastInspection: Inspection {
+        context.state[Self.inspectionStateKey] as? Inspection ?? Inspection()
+    }
+
+    public func inspectOs() throws -> [String] {
+        let listed = try listFilesystems()
+        var filesystems: [(mountable: String, vfsType: String)] = []
+        var i = 0
+        while i + 1 < listed.count {
+            filesystems.append((context.canonicalDeviceName(listed[i]), listed[i + 1]))
+            i += 2
+        }
+        let inspector = Inspector(filesystem: SysrootReader(handlers: self),
+                                  devices: ApplianceDevices(handlers: self),
+                                  mounter: InspectionMounts(handlers: self))
+        let found: [InspectedFilesystem]
+        do {
+            found = try inspector.inspect(filesystems: filesystems)
+        } catch let e as InspectionError {
+            throw DaemonError(message: e.message)
+        }
+        context.state[Self.inspectionStateKey] = Inspection(filesystems: found)
+        return lastInspection.roots
+    }
+
+    public func inspectGetRoots() throws -> [String] {
+        lastInspection.roots
+    }
+
+    /// The inspection data of a root given as a node by the dispatcher.
+    func inspectedRoot(_ root: String) throws -> InspectionData {
+        let name = context.canonicalDeviceName(root)
+        do {
+            return try lastInspection.root(name)
+        } catch let e as InspectionError {
+            throw DaemonError(message: e.message)
+        }
+    }
+
+    public func inspectGetFormat(root: String) throws -> String { "installed" }
+    public func inspectGetType(root: String) throws -> String { try inspectedRoot(root).typeName }
+    public func inspectGetDistro(root: String) throws -> String { try inspectedRoot(root).distroName }
+    public func inspectGetPackageFormat(root: String) throws -> String { try inspectedRoot(root).packageFormatName }
+    public func inspectGetPackageManagement(root: String) throws -> String {
+        try inspectedRoot(root).packageManagementName
+    }
+    public func inspectGetProductName(root: String) throws -> String { try inspectedRoot(root).productName ?? "unknown" }
+    public func inspectGetProductVariant(root: String) throws -> String {
+        try inspectedRoot(root).productVariant ?? "unknown"
+    }
+    public func inspectGetMajorVersion(root: String) throws -> Int32 {
+        Int32(truncatingIfNeeded: try inspectedRoot(root).version?.major ?? 0)
+    }
+    public func inspectGetMinorVersion(root: String) throws -> Int32 {
+        Int32(truncatingIfNeeded: try inspectedRoot(root).version?.minor ?? 0)
+    }
+    public func inspectGetArch(root: String) throws -> String { try inspectedRoot(root).arch ?? "unknown" }
+    public func inspectGetHostname(root: String) throws -> String { try inspectedRoot(root).hostname ?? "unknown" }
+
+    public func inspectGetWindowsSystemroot(root: String) throws -> String {
+        guard let v = try inspectedRoot(root).windowsSystemroot else {
+            throw DaemonError(message: "not a Windows guest, or systemroot could not be determined")
+        }
+        return v
+    }
+    public func inspectGetWindowsSoftwareHive(root: String) throws -> String {
+        guard let v = try inspectedRoot(root).windowsSoftwareHive else {
+            throw DaemonError(message: "not a Windows guest, or software hive not found")
+        }
+        return v
+    }
+    public func inspectGetWindowsSystemHive(root: String) throws -> String {
+        guard let v = try inspectedRoot(root).windowsSystemHive else {
+            throw DaemonError(message: "not a Windows guest, or system hive not found")
+        }
+        return v
+    }
+    public func inspectGetWindowsCurrentControlSet(root: String) throws -> String {
+        guard let v = try inspectedRoot(root).windowsCurrentControlSet else {
+            throw DaemonError(message: "not a Windows guest, or CurrentControlSet could not be determined")
+        }
+        return v
+    }
+
+    // Upstream 1.48 answers false without looking up the root.
+    public func inspectIsLive(root: String) throws -> Bool { false }
+    public func inspectIsNetinst(root: String) throws -> Bool { false }
+    public func inspectIsMultipart(root: String) throws -> Bool { false }
+
+    public func inspectGetMountpoints(root: String) throws -> [String] {
+        let name = context.canonicalDeviceName(root)
+        do {
+            return try lastInspection.mountpoints(name).flatMap { [$0.0, $0.1] }
+        } catch let e as InspectionError {
+            throw DaemonError(message: e.message)
+        }
+    }
+
+    public func inspectGetFilesystems(root: String) throws -> [String] {
+        let name = context.canonicalDeviceName(root)
+        do {
+            return try lastInspection.filesystems(name)
+        } catch let e as InspectionError {
+            throw DaemonError(message: e.message)
+        }
+    }
+
+    public func inspectGetDriveMappings(root: String) throws -> [String] {
+        try inspectedRoot(root).driveMappings.flatMap { [$0.letter, $0.device] }
+    }
+}
+
+/// Mounts for inspection: read-only on the sysroot, as upstream's
+/// mount_ro (no journal-replay avoidance: upstream uses plain "ro").
+struct InspectionMounts: InspectionMounter {
+    let handlers: Handlers
+
+    func mount(_ mountable: String, options: String, vfsType: String?) throws {
+        let node = try handlers.context.checkArgument(mountable, kind: .mountable)
+        try handlers.mountVfs(options: options, vfstype: vfsType ?? "", mountable: node, mountpoint: "/")
+    }
+
+    func unmountAll() throws {
+        try handlers.umountAll()
+    }
+}
+
+/// The mounted guest filesystem, seen through the sysroot: paths resolve
+/// as after chroot.
+struct SysrootReader: GuestFilesystemReader {
+    let handlers: Handlers
+    var context: DaemonContext { handlers.context }
+
+    func status(_ path: String, follow: Bool) -> stat? {
+        guard let host = try? context.resolve(path, followFinal: follow) else { return nil }
+        var st = stat()
+        let r = follow ? stat(host, &st) : lstat(host, &st)
+        return r == 0 ? st : nil
+    }
+
+    func kind(of path: String, followSymlinks: Bool) -> GuestFileKind? {
+        guard let st = status(path, follow: followSymlinks) else { return nil }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return .regular
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symlink
+        default: return .other
+        }
+    }
+
+    func size(of path: String) -> Int? {
+        guard let st = status(path, follow: true), st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Int(st.st_size)
+    }
+
+    func read(_ path: String) -> [UInt8]? {
+        guard let host = try? context.resolve(path),
+              let fd = try? FileDescriptor.open(FilePath(host), .readOnly, options: [.closeOnExec])
+        else { return nil }
+        return try? fd.closeAfter {
+            var out: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
+                if n == 0 { return out }
+                out += buffer[0..<n]
+            }
+        }
+    }
+
+    func readLink(_ path: String) -> String? {
+        guard let host = try? context.resolve(path, followFinal: false) else { return nil }
+        return try? Sysroot.readLink(host)
+    }
+
+    func list(_ path: String) -> [String]? {
+        guard let host = try? context.resolve(path), kind(of: path, followSymlinks: true) == .directory else { return nil }
+        return DeviceNames.directoryEntries(host)
+    }
+
+    func realPath(_ path: String) -> String? {
+        try? handlers.realpath(path: path)
+    }
+
+    func architecture(of path: String) throws -> String? {
+        do {
+            return try handlers.fileArchitecture(filename: path)
+        } catch let e as DaemonError where e.errno == ENOTSUP {
+            // file_architecture is not in this daemon yet: cannot tell.
+            return nil
+        }
+    }
+
+    func openHive(_ path: String) throws -> RegistryHive {
+        try HivexHive(path: context.resolve(path), name: path)
+    }
+}
+
+/// A hive opened with libhivex, read-only.
+final class HivexHive: RegistryHive {
+    let handle: OpaquePointer
+    let name: String
+
+    init(path: String, name: String) throws {
+        guard let h = hivex_open(path, HIVEX_OPEN_UNSAFE) else {
+            throw DaemonError.system("hivex_open: \(name)")
+        }
+        handle = h
+        self.name = name
+    }
+
+    deinit {
+        hivex_close(handle)
+    }
+
+    func values(at path: [String]) throws -> [RegistryValue]? {
+        var node = hivex_root(handle)
+        guard node != 0 else { throw DaemonError.system("hivex_root: \(name)") }
+        for key in path {
+            errno = 0
+            let child = hivex_node_get_child(handle, node, key)
+            if child == 0 {
+                if errno != 0 { throw DaemonError.system("hivex_node_get_child: \(name)") }
+                return nil
+            }
+            node = child
+        }
+        guard let list = hivex_node_values(handle, node) else {
+            throw DaemonError.system("hivex_node_values: \(name)")
+        }
+        defer { free(list) }
+        var values: [RegistryValue] = []
+        var i = 0
+        while list[i] != 0 {
+            let v = list[i]
+            i += 1
+            guard let key = hivex_value_key(handle, v) else { throw DaemonError.system("hivex_value_key: \(name)") }
+            let keyName = String(cString: key)
+            free(key)
+            var type = hive_type(0)
+            var length = 0
+            guard let data = hivex_value_value(handle, v, &type, &length) else {
+                throw DaemonError.system("hivex_value_value: \(name)")
+            }
+            let bytes = Array(UnsafeRawBufferPointer(start: data, count: length))
+            free(data)
+            values.append(RegistryValue(name: keyName, type: UInt32(type.rawValue), data: bytes))
+        }
+        return values
+    }
+}
+
+/// The appliance's devices as inspection asks about them, in the
+/// library's names.
+struct ApplianceDevices: InspectionDevices {
+    let handlers: Handlers
+    var context: DaemonContext { handlers.context }
+
+    func listDevices() -> [String] {
+        context.devices.listDevices()
+    }
+
+    func findFilesystem(tag: String, value: String) -> String? {
+        guard let node = try? (tag == "UUID" ? handlers.findfsUuid(uuid: value) : handlers.findfsLabel(label: value)) else {
+            return nil
+        }
+        if node.hasPrefix("/dev/mapper/") || node.hasPrefix("/dev/dm-"),
+           let lv = try? handlers.canonicalLogicalVolume(node, shownAs: node) {
+            return lv
+        }
+        return context.canonicalDeviceName(node)
+    }
+
+    func canonicalLV(_ device: String) -> LVLookup {
+        var st = stat()
+        guard stat(device, &st) == 0 else { return .missing }
+        guard let lv = try? handlers.canonicalLogicalVolume(device, shownAs: device) else { return .notLV }
+        return .lv(lv)
+    }
+
+    func mdDevicesByUUID() -> [String: String] {
+        guard let mds = try? handlers.listMdDevices(), !mds.isEmpty else { return [:] }
+        var map: [String: String] = [:]
+        for md in mds {
+            guard let r = try? context.runner.run(["mdadm", "-D", "--export", md]), r.succeeded else { continue }
+            for line in r.stdoutString.split(separator: "\n") where line.hasPrefix("MD_UUID=") {
+                let hex = line.dropFirst(8).filter { $0.isHexDigit }.lowercased()
+                if hex.count == 32 { map[hex] = md }
+            }
+        }
+        return map
+    }
+
+    func mbrPartition(diskID: [UInt8], offset: UInt64) -> String? {
+        for disk in listDevices() {
+            guard let node = try? context.devices.node(for: disk),
+                  (try? handlers.partGetParttype(device: node)) == "msdos",
+                  readBytes(node, count: 4, at: 0x1b8) == diskID else { continue }
+            // Upstream stops at the first disk with this signature.
+            guard let parts = try? handlers.partList(device: node),
+                  let part = parts.first(where: { $0.partStart == Int64(bitPattern: offset) }) else { return nil }
+            return disk + String(part.partNum)
+        }
+        return nil
+    }
+
+    func gptPartition(guid: String) -> String? {
+        guard let partitions = try? handlers.listPartitions() else { return nil }
+        for part in partitions {
+            guard let disk = try? handlers.partToDev(partition: part),
+                  let num = try? handlers.partToPartnum(partition: part),
+                  let node = try? context.devices.node(for: disk),
+                  (try? handlers.partGetParttype(device: node)) == "gpt",
+                  let g = try? handlers.partGetGptGuid(device: node, partnum: num) else { continue }
+            if g.lowercased() == guid { return part }
+        }
+        return nil
+    }
+
+    func readBytes(_ node: String, count: Int, at offset: Int64) -> [UInt8]? {
+        guard let fd = try? FileDescriptor.open(FilePath(node), .readOnly, options: [.closeOnExec]) else { return nil }
+        return try? fd.closeAfter {
+            var buffer = [UInt8](repeating: 0, count: count)
+            let n = try buffer.withUnsafeMutableBytes { try fd.read(fromAbsoluteOffset: offset, into: $0) }
+            return n == count ? buffer : nil
+        }
+    }
+}
