@@ -37,13 +37,15 @@ let package = Package(
                        providers: [.apt(["librpm-dev"])]),
         .systemLibrary(name: "CHivex", path: "Sources/CHivex", pkgConfig: "hivex",
                        providers: [.apt(["libhivex-dev"])]),
+        .systemLibrary(name: "CAugeas", path: "Sources/CAugeas", pkgConfig: "augeas",
+                       providers: [.apt(["libaugeas-dev"])]),
         // OS inspection: pure logic over a guest-filesystem reader, tested
         // on directory trees (the daemon supplies the reader).
         .target(name: "GuestfsInspection"),
         .target(
             name: "GuestfsDaemon",
             dependencies: [
-                "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap", "CRpm", "CHivex", "GuestfsInspection",
+                "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap", "CRpm", "CHivex", "CAugeas", "GuestfsInspection",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // Flags parsed by hand (DaemonOptions): no Foundation in the daemon.

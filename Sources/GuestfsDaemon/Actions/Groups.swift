@@ -13,6 +13,8 @@ public enum OptionalGroups {
         // libacl and libcap are linked in (AclCaps.swift):
         c["acl"] = { _ in true }
         c["linuxcaps"] = { _ in true }
+        // libhivex is linked in (Hivex.swift):
+        c["hivex"] = { _ in true }
         // Devices and partitions (Devices.swift, Partitions.swift):
         c["blkdiscard"] = { _ in true }
         c["blkdiscardzeroes"] = { _ in true }
