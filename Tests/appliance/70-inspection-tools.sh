@@ -8,9 +8,15 @@
 # the guest work on qcow2 overlays of it; what they did is read back
 # through the reference appliance, both results in one launch.
 #
+# The reference's outputs depend only on the image, Debian's libguestfs
+# and this script: they are cached beside the image
+# (/var/cache/guestfsd-tests/ref-outputs/KEY/), so a second run only runs
+# our side. REFRESH_REF=1 ignores the cache.
+#
 # Environment: GUEST_SUITE (bookworm, default, or trixie), TOOLS (a
-# space-separated subset of the names below, default all), KEEP=1 keeps
-# the outputs (printed path). Prints one line per tool, SAME or DIFFERENT.
+# space-separated list of the names in ALL below, or "all"; the default is
+# a quicker set for CI: DEFAULT_TOOLS), KEEP=1 keeps the outputs (printed
+# path). Prints one line per tool, SAME or DIFFERENT.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 command -v mmdebstrap >/dev/null || skip "mmdebstrap is not installed (scripts/setup)"
@@ -21,7 +27,17 @@ OUT=$TMP/out.d
 mkdir -p "$OUT"
 [[ ${KEEP:-} == 1 ]] && { OUT=$(mktemp -d /tmp/inspection-tools.XXXXXX); echo "outputs in $OUT"; }
 ALL="inspector cat ls edit tar-out copy-out log diff get-kernel guestfish guestmount customize sysprep"
-TOOLS=${TOOLS:-$ALL}
+DEFAULT_TOOLS="inspector guestfish tar-out guestmount customize sysprep"
+TOOLS=${TOOLS:-$DEFAULT_TOOLS}
+[[ $TOOLS == all ]] && TOOLS=$ALL
+key=$( { cat "$IMG.stamp"; stat -c %s "$IMG"; dpkg-query -W -f='${Version}' libguestfs0 guestfs-tools 2>/dev/null
+         sha256sum <"${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-16)
+REFCACHE=$(dirname "$IMG")/ref-outputs/$key
+[[ ${REFRESH_REF:-} == 1 ]] && rm -rf "$REFCACHE"
+mkdir -p "$REFCACHE"
+# cached NAME: true (and the masked reference output in place) when cached
+cached() { [[ -s $REFCACHE/$1.ref ]] && cp "$REFCACHE/$1.ref" "$OUT/$1.ref"; }
+remember() { cp "$OUT/$1.ref" "$REFCACHE/$1.ref"; }
 
 # run WHICH(ours|ref) CMD...: the command with the appliance chosen
 run() {
@@ -54,8 +70,9 @@ compare() {
 # scratch folder) on both appliances, stdout+stderr+status masked.
 tool() {
     local name=$1; shift
-    local which t0 times=""
-    for which in ref ours; do
+    local which t0 times="" sides="ref ours"
+    cached "$name" && { sides=ours; times="ref cached, "; }
+    for which in $sides; do
         local dir=$OUT/$name.$which.d
         rm -rf "$dir"; mkdir -p "$dir"
         local -a argv=()
@@ -68,6 +85,7 @@ tool() {
         set -e
         times+="$which $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s, "
         sed "s|$dir|DIR|g" "$OUT/$name.$which.raw" | mask >"$OUT/$name.$which"
+        [[ $which == ref ]] && remember "$name"
     done
     compare "$name" "${times%, }"
 }
@@ -120,7 +138,8 @@ fi
 # each overlay read through the reference appliance.
 changed=()
 if wants edit; then
-    for which in ref ours; do
+    sides="ref ours"; cached edit && sides=ours
+    for which in $sides; do
         ov=$(overlay edit-$which)
         run "$which" virt-edit --format=qcow2 -a "$ov" /etc/hostname -e 's/bookworm|trixie/edited/' \
             >"$OUT/edit-run.$which" 2>&1 || echo "virt-edit: exit status $?" >>"$OUT/edit-run.$which"
@@ -131,7 +150,8 @@ if wants edit; then
     changed+=(edit)
 fi
 if wants customize; then
-    for which in ref ours; do
+    sides="ref ours"; cached customize && sides=ours
+    for which in $sides; do
         ov=$(overlay customize-$which)
         run "$which" virt-customize --format=qcow2 -a "$ov" --no-network --hostname custom-host \
             --timezone Europe/Paris --write /etc/motd:'written by virt-customize' \
@@ -142,7 +162,8 @@ if wants customize; then
     changed+=(customize)
 fi
 if wants sysprep; then
-    for which in ref ours; do
+    sides="ref ours"; cached sysprep && sides=ours
+    for which in $sides; do
         ov=$(overlay sysprep-$which)
         run "$which" virt-sysprep --format=qcow2 -a "$ov" --no-network \
             >"$OUT/sysprep-run.$which" 2>&1 || echo "virt-sysprep: exit status $?" >>"$OUT/sysprep-run.$which"
@@ -169,13 +190,15 @@ readback() { # NAME -> guestfish commands, for the root mounted at /
     esac
 }
 for name in "${changed[@]}"; do
-    for which in ref ours; do
+    sides="ref ours"; [[ -s $OUT/$name.ref ]] && sides=ours
+    for which in $sides; do
         script=$OUT/readback-$name-$which.fish
         { echo run; echo 'mount-ro /dev/sda1 /'; readback "$name"; } >"$script"
         env -u LIBGUESTFS_PATH guestfish --ro --format=qcow2 -a "$OUT/$name-$which.qcow2" -f "$script" \
             >"$OUT/$name.$which.raw" 2>&1
         echo "exit status: $?" >>"$OUT/$name.$which.raw"
         { cat "$OUT/$name-run.$which.masked"; mask <"$OUT/$name.$which.raw"; } >"$OUT/$name.$which"
+        [[ $which == ref ]] && remember "$name"
     done
     compare "$name" "the tool's output, then its result read back through the reference"
 done

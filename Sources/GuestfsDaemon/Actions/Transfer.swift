@@ -145,7 +145,12 @@ extension Handlers {
         let hostDir = try existingDirectory(directory)
         var argv = ["tar", "-C", hostDir]
         if let filter { argv.append(filter) }
-        if numericowner == true { argv.append("--numeric-owner") }
+        // Always numbers: the names tar would look up are the appliance's
+        // (/etc/passwd in the initramfs), not the guest's. Upstream's
+        // appliance has no passwd file, so its archives carry no names
+        // either; numericowner changes nothing.
+        _ = numericowner
+        argv.append("--numeric-owner")
         if let excludeFile { argv += ["-X", excludeFile] }
         if xattrs == true { argv.append("--xattrs") }
         if selinux == true { argv.append("--selinux") }
