@@ -25,7 +25,7 @@ struct FileArchitectureTests {
         ("pe-efi-x86_64.efi", "x86_64"),
         ("initrd.cpio", "aarch64"), ("initrd-sh-ppc64le.cpio", "ppc64le"), ("initrd.cpio.gz", "aarch64"),
         ("initrd.cpio.bz2", "aarch64"), ("initrd.cpio.xz", "aarch64"), ("initrd-sh-ppc64le.cpio.gz", "ppc64le"),
-        ("elf-s390x.gz", "s390x"), ("elf-s390x.bz2", "s390x"), ("elf-s390x.xz", "s390x"),
+        ("elf-s390x.gz", "s390x"), ("elf-s390x.bz2", "s390x"), ("elf-s390x.xz", "s390x"), ("elf-s390x.lzma", "s390x"),
         // upstream: "unknown architecture" (file(1) cannot look inside)
         ("initrd.cpio.zst", "aarch64"), ("initrd.cpio.lzo", "aarch64"), ("initrd.cpio.lz4", "aarch64"),
         ("elf-s390x.zst", "s390x"),

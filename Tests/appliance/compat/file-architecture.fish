@@ -107,6 +107,8 @@ echo elf-s390x.bz2
 -file-architecture /samples/elf-s390x.bz2
 echo elf-s390x.xz
 -file-architecture /samples/elf-s390x.xz
+echo elf-s390x.lzma
+-file-architecture /samples/elf-s390x.lzma
 echo text.txt
 -file-architecture /samples/text.txt
 echo empty
