@@ -15,6 +15,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "GuestfsProtocol"),
+        // Pure parsers of file formats (ELF, PE, cpio, compression magics):
+        // no I/O, tested without root.
+        .target(name: "GuestfsFileFormats"),
         .target(name: "CGuestfsShim"),
         .systemLibrary(name: "CBlkid", path: "Sources/CBlkid", pkgConfig: "blkid",
                        providers: [.apt(["libblkid-dev"])]),
@@ -28,6 +31,10 @@ let package = Package(
                        providers: [.apt(["libacl1-dev"])]),
         .systemLibrary(name: "CCap", path: "Sources/CCap", pkgConfig: "libcap",
                        providers: [.apt(["libcap-dev"])]),
+        // librpm in process for internal_list_rpm_applications (upstream
+        // links it too), in a forked child chrooted into the guest.
+        .systemLibrary(name: "CRpm", path: "Sources/CRpm", pkgConfig: "rpm",
+                       providers: [.apt(["librpm-dev"])]),
         .systemLibrary(name: "CHivex", path: "Sources/CHivex", pkgConfig: "hivex",
                        providers: [.apt(["libhivex-dev"])]),
         .systemLibrary(name: "CAugeas", path: "Sources/CAugeas", pkgConfig: "augeas",
@@ -38,8 +45,7 @@ let package = Package(
         .target(
             name: "GuestfsDaemon",
             dependencies: [
-                "GuestfsProtocol", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap", "CHivex", "CAugeas",
-                "GuestfsInspection",
+                "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap", "CRpm", "CHivex", "CAugeas", "GuestfsInspection",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // Flags parsed by hand (DaemonOptions): no Foundation in the daemon.
@@ -68,10 +74,11 @@ let package = Package(
                            .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .testTarget(name: "GuestfsProtocolTests", dependencies: ["GuestfsProtocol"]),
+        .testTarget(name: "GuestfsFileFormatsTests", dependencies: ["GuestfsFileFormats"]),
         .testTarget(name: "GuestfsInspectionTests", dependencies: ["GuestfsInspection"]),
         .testTarget(
             name: "GuestfsDaemonTests",
-            dependencies: ["GuestfsDaemon", "GuestfsClient", "GuestfsProtocol"]),
+            dependencies: ["GuestfsDaemon", "GuestfsClient", "GuestfsProtocol", "GuestfsFileFormats"]),
     ],
     swiftLanguageModes: [.v6]
 )

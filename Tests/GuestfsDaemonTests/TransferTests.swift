@@ -409,6 +409,14 @@ struct TransferTests {
             #expect(listing.contains("4321/8765"))
             #expect(!listing.contains("skip"))
             #expect(!listing.contains("drop.log"))
+            // No owner names, numericowner or not: they would be the
+            // appliance's, not the guest's (upstream's appliance has none).
+            chown(src + "/keep", 0, 0)
+            let plain = DownloadSink()
+            try d.client.tarOut(directory: "/src", tarfile: plain)
+            let named = String(decoding: try hostPipe(["tar", "-tv", "-f", "-"], input: Data(plain.bytes)), as: UTF8.self)
+            #expect(named.contains(" 0/0 "))
+            #expect(!named.contains("root"))
 
             #expect(daemonError { try d.client.tarOut(directory: "/src", tarfile: DownloadSink(), compress: "rar") }?.message == "unknown compression type: rar")
             let missing = daemonError { try d.client.tarOut(directory: "/nope", tarfile: DownloadSink()) }

@@ -8,6 +8,7 @@ in one run. Prints a table: figure, ours, reference, ratio.
 import hashlib
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -188,6 +189,23 @@ def appliance_size_mb(which):
     return sum(os.stat(f).st_blocks * 512 for f in files) / 1e6
 
 
+def inspector_time(which, image):
+    """Wall time of virt-inspector (launch, inspection, applications,
+    XML) on a real Debian guest; the XML must name the operating system."""
+    env = dict(os.environ)
+    if which == "ours":
+        env["LIBGUESTFS_PATH"] = OURS
+    else:
+        env.pop("LIBGUESTFS_PATH", None)
+    start = time.perf_counter()
+    r = subprocess.run(["virt-inspector", "--format=raw", "-a", image], env=env,
+                       capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if r.returncode != 0 or "<distro>debian</distro>" not in r.stdout:
+        raise RuntimeError("virt-inspector on %s failed: %s" % (which, (r.stderr or r.stdout).strip()[-200:]))
+    return elapsed
+
+
 # ---------------------------------------------------------------- driver
 
 def alternate(fn, rounds):
@@ -260,6 +278,14 @@ def main():
         r = alternate(daemon_peak_rss_kib, 1)
         row("daemon peak RSS after a 256 MiB upload (MiB)", r["ours"][0] / 1024, r["ref"][0] / 1024, "MiB", False)
     guarded("daemon peak RSS", f_rss)
+
+    def f_inspector():
+        image = os.environ.get("GUEST_IMAGE")
+        if not image:
+            raise RuntimeError("no GUEST_IMAGE (Tests/guests/make-debian-guest)")
+        r = alternate(lambda w: inspector_time(w, image), 1 if QUICK else 3)
+        row("virt-inspector, Debian 12 guest (s)", statistics.median(r["ours"]), statistics.median(r["ref"]), "s", False)
+    guarded("virt-inspector", f_inspector)
 
     def f_size():
         row("appliance size on disk (MB)", appliance_size_mb("ours"), appliance_size_mb("ref"), "MB", False)
