@@ -333,7 +333,10 @@ struct DiskObservation {
             lines.append("lv \(lv.lvName) \(lv.lvAttr) size \(lv.lvSize) segments \(lv.segCount)")
         }
         lines.append("lvs: " + (try c.lvs()).joined(separator: " "))
-        o.text = lines.joined(separator: "\n")
+        // Sorted: LVM reports devices in device-number order, and the
+        // kernel numbers a loop device's partitions in the order they were
+        // (re)made, which a daemon started again does not repeat.
+        o.text = lines.sorted().joined(separator: "\n")
         return o
     }
 }
