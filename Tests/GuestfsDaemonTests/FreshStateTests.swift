@@ -1,7 +1,41 @@
 import Foundation
 import GuestfsClient
+@testable import GuestfsDaemon
 import GuestfsProtocol
 import Testing
+
+/// The daemon-wide disk generation that in-process caches check: calls that
+/// may write a device move it (before and after, failed or not), reads do
+/// not, and procedures nobody classified count as writes.
+@Suite("disk generation") struct DiskGenerationTests {
+    @Test func writesMoveItReadsDoNot() throws {
+        let h = try SessionHarness()
+        defer { _ = h.closeAndWaitForExit() }
+        let context = h.actions.context
+        let start = context.diskGeneration
+        try h.client.pingDaemon()
+        _ = try h.client.echoDaemon(words: ["a"])
+        #expect(context.diskGeneration == start)
+        try h.client.upload(filename: .bytes([1, 2, 3]), remotefilename: "/file")
+        #expect(context.diskGeneration == start + 2)
+        #expect(daemonErrno {
+            try h.client.upload(filename: .bytes([UInt8](repeating: 0, count: 100_000)), remotefilename: "/fail-after-first-chunk")
+        } == "ENOSPC")
+        #expect(context.diskGeneration == start + 4)
+        try h.client.download(remotefilename: "/bytes/10", filename: DownloadSink())
+        #expect(context.diskGeneration == start + 4)
+    }
+
+    @Test func classification() {
+        for p in [Procedure.pvs, .lvsFull, .partList, .blockdevGetsize64, .vfsType, .listPartitions] {
+            #expect(!DiskChanges.mayWriteDevices(p), "\(p)")
+        }
+        for p in [Procedure.pvcreate, .partAdd, .partInit, .mkfs, .zeroDevice, .blockdevRereadpt, .blockdevSetro,
+                  .copyDeviceToDevice, .dd, .upload, .resize2fs, .lvresize, .sfdisk, .partSetGptType, .debug, .sh] {
+            #expect(DiskChanges.mayWriteDevices(p), "\(p)")
+        }
+    }
+}
 
 /// No stale state between calls (issue 12): a sequence of storage calls on
 /// the same disks gives the same answers in one daemon session as with a
@@ -299,7 +333,10 @@ struct DiskObservation {
             lines.append("lv \(lv.lvName) \(lv.lvAttr) size \(lv.lvSize) segments \(lv.segCount)")
         }
         lines.append("lvs: " + (try c.lvs()).joined(separator: " "))
-        o.text = lines.joined(separator: "\n")
+        // Sorted: LVM reports devices in device-number order, and the
+        // kernel numbers a loop device's partitions in the order they were
+        // (re)made, which a daemon started again does not repeat.
+        o.text = lines.sorted().joined(separator: "\n")
         return o
     }
 }
