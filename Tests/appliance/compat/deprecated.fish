@@ -5,9 +5,6 @@
 # printed depends on the e2fsprogs version (the block count after
 # resize2fs-M does; DeprecatedTests checks it on the host).
 # mask: e2fsck 1\.[0-9.]+ \([^)]*\)
-# e2fsck names the node it opened: 1.54's reference appliance sometimes
-# enumerates its own root disk first (then /dev/sda1 is its /dev/sdc1).
-# mask: \/dev\/sd[a-z]1 contains a swap
 sfdisk /dev/sda 0 0 0 ",40M ,40M"
 sfdisk-N /dev/sda 3 0 0 0 ",40M"
 part-list /dev/sda
