@@ -210,7 +210,10 @@ let hivexToolsPresent = FileManager.default.isExecutableFile(atPath: "/usr/bin/h
 
     /// Guest paths resolve inside the guest: an absolute symlink in the
     /// guest points into the guest, and a commit replaces the file the
-    /// link names, leaving the link itself.
+    /// link names, leaving the link itself. (Upstream opens /sysroot/PATH
+    /// and follows such a link into the appliance's own root: measured, a
+    /// commit to an absolute self-link `/loop -> /loop` reported success and
+    /// wrote the hive to the appliance's /loop.)
     @Test func pathsResolveInsideTheGuest() throws {
         try withStandaloneDaemon { d in
             let c = d.client

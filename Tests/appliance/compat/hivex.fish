@@ -16,7 +16,7 @@ mkdir-p /Windows/System32/config
 upload SOFTWARE /Windows/System32/config/SOFTWARE
 -hivex-open /nope
 -hivex-open /Windows
-ln-s /loop /loop
+ln-s loop /loop
 -hivex-open /loop
 write /small "too small"
 -hivex-open /small
