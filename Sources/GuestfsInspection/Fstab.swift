@@ -45,7 +45,7 @@ struct FstabReader {
     }
 
     func entries(root: String, osType: OSType, mdadmConf: Bool) -> [FstabEntry] {
-        guard let bytes = Text.smallFile(fs, "/etc/fstab") else { return [] }
+        guard let bytes = Text.augeasFile(fs, "/etc/fstab") else { return [] }
         let md = mdadmConf ? mdMap() : [:]
         // Upstream gets the lines through Augeas's matches, which its OCaml
         // binding returns last first: fstab order is reversed.
@@ -185,7 +185,8 @@ struct FstabReader {
         if byUUID.isEmpty { return [:] }
         var map: [String: String] = [:]
         for file in ["/etc/mdadm.conf", "/etc/mdadm/mdadm.conf"] {
-            guard let lines = Text.smallFileLines(fs, file) else { continue }
+            guard let bytes = Text.augeasFile(fs, file) else { continue }
+            let lines = Text.lines(bytes)
             for line in lines {
                 let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
                 guard words.count >= 2, Text.lowercased(String(words[0])) == "array" else { continue }

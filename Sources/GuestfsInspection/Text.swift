@@ -18,10 +18,18 @@ enum Text {
         bytes.split(separator: 10, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    static func smallFile(_ fs: GuestFilesystemReader, _ path: String) -> [UInt8]? {
+    static func smallFile(_ fs: GuestFilesystemReader, _ path: String, limit: Int = smallFileLimit) -> [UInt8]? {
         guard fs.kind(of: path, followSymlinks: true) == .regular,
-              let size = fs.size(of: path), size <= smallFileLimit else { return nil }
+              let size = fs.size(of: path), size <= limit else { return nil }
         return fs.read(path)
+    }
+
+    /// Files upstream reads through Augeas (fstab, mdadm.conf,
+    /// sysconfig/network) are ignored above 100,000 bytes.
+    static let augeasFileLimit = 100 * 1000
+
+    static func augeasFile(_ fs: GuestFilesystemReader, _ path: String) -> [UInt8]? {
+        smallFile(fs, path, limit: augeasFileLimit)
     }
 
     /// The first line of a small file ("" when empty or unreadable).

@@ -43,7 +43,8 @@ struct UnixInspector {
     /// HOSTNAME=... as Augeas's Shellvars lens reads it: the value is kept
     /// with its quotes; two assignments make Augeas's get fail (nil).
     func sysconfigNetworkHostname() -> String? {
-        guard let lines = Text.smallFileLines(fs, "/etc/sysconfig/network") else { return nil }
+        guard let bytes = Text.augeasFile(fs, "/etc/sysconfig/network") else { return nil }
+        let lines = Text.lines(bytes)
         var values: [String] = []
         for raw in lines {
             var line = Substring(raw)

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The protocol JSON (protocol/guestfs-1.48.json), as read by the generator.
+/// One protocol JSON (protocol/guestfs-1.48.json, guestfs-1.54.json), as
+/// read by the generator; `Union.swift` merges several into one table.
 struct Spec: Decodable {
     var constants: [String: UInt64]
     var errno_strings: [String]
@@ -8,23 +9,23 @@ struct Spec: Decodable {
     var procedures: [ProcedureSpec]
 }
 
-struct StructSpec: Decodable {
+struct StructSpec: Decodable, Equatable {
     var name: String
     var fields: [FieldSpec]
 }
 
-struct FieldSpec: Decodable {
+struct FieldSpec: Decodable, Equatable {
     var name: String
     var xdr: String
 }
 
-struct ArgSpec: Decodable {
+struct ArgSpec: Decodable, Equatable {
     var type: String
     var kind: String?
     var name: String
 }
 
-struct RetSpec: Decodable {
+struct RetSpec: Decodable, Equatable {
     var type: String
     var kind: String?
     var name: String?
@@ -44,12 +45,19 @@ struct ProcedureSpec: Decodable {
     var cancellable: Bool?
     var progress: Bool?
     var visibility: String?
+    /// Set by the union: the libraries ("1.48", "1.54") whose table has it.
+    var libraries: [String]?
+    /// Set by the union when the libraries' args structs differ: how many
+    /// optargs every library sends (the rest are absent from older frames).
+    var optargsInEveryLibrary: Int?
 
     /// Args that travel in the XDR struct (FileIn/FileOut do not).
     var wireArgs: [ArgSpec] { args.filter { !$0.isTransfer } }
     var hasFileIn: Bool { args.contains { $0.kind == "FileIn" } }
     var hasFileOut: Bool { args.contains { $0.kind == "FileOut" } }
     var hasArgsStruct: Bool { !wireArgs.isEmpty || !optargs.isEmpty }
+    /// Optargs from this index on may be missing from a frame (an older library's layout).
+    var firstLateOptarg: Int { optargsInEveryLibrary ?? optargs.count }
 }
 
 extension ArgSpec {

@@ -50,7 +50,9 @@ func serve(_ options: DaemonOptions) throws {
     } else {
         ch = try ChannelOpener.open(channelSpec)
     }
-    let session = Session(channel: ch, actions: Handlers(context: context))
+    let handlers = Handlers(context: context)
+    if standalone { handlers.showPartitionsOfAttachedDrives() }
+    let session = Session(channel: ch, actions: handlers)
     if verbose { session.log = logLine }
     do {
         try session.run()

@@ -8,7 +8,9 @@ picks the target; 0 = the rest is a client byte stream for a live Session,
 Seeds: for every procedure a valid call frame with sample args (all
 optargs given), as a stream and as a decode input; FileIn procedures are
 followed by a chunk sequence; plus transfer, progress, oversize and noise
-sequences. Usage: make-corpus.py [PROTOCOL_JSON] OUTDIR
+sequences. The procedures are the union of the JSONs given (oldest
+first), as the daemon serves them; a procedure whose optargs grew also gets
+the older library's shorter frame. Usage: make-corpus.py [PROTOCOL_JSON...] OUTDIR
 """
 import json
 import os
@@ -77,10 +79,18 @@ def chunks(total, size=8192, cancel_at=None):
 
 def main():
     args = sys.argv[1:]
-    js = args[0] if len(args) == 2 else os.path.join(os.path.dirname(__file__), "../../protocol/guestfs-1.48.json")
+    here = os.path.join(os.path.dirname(__file__), "../../protocol")
+    specs = args[:-1] or [os.path.join(here, "guestfs-1.48.json"), os.path.join(here, "guestfs-1.54.json")]
     out = args[-1]
     os.makedirs(out, exist_ok=True)
-    procs = json.load(open(js))["procedures"]
+    union, older = {}, {}
+    for js in specs:
+        for p in json.load(open(js))["procedures"]:
+            if p["proc"] in union and len(p["optargs"]) > len(union[p["proc"]]["optargs"]):
+                older[p["proc"]] = union[p["proc"]]
+            if p["proc"] not in union or len(p["optargs"]) > len(union[p["proc"]]["optargs"]):
+                union[p["proc"]] = p
+    procs = [union[n] for n in sorted(union)]
     byname = {p["name"]: p for p in procs}
     ping = frame(byname["ping_daemon"]["proc"], serial=99)
 
@@ -98,6 +108,13 @@ def main():
         write(f"call-{p['name']}", b"\x00" + stream + ping)
         write(f"decode-{p['name']}", b"\x03" + u32(p["proc"]) + u64(bitmask) + a)
         n += 2
+        if p["proc"] in older:
+            q = older[p["proc"]]
+            a = b"".join(arg(x) for x in q["args"] + q["optargs"])
+            bitmask = (1 << len(q["optargs"])) - 1
+            write(f"call-{p['name']}-older", b"\x00" + frame(p["proc"], a, bitmask=bitmask) + ping)
+            write(f"decode-{p['name']}-older", b"\x03" + u32(p["proc"]) + u64(bitmask) + a)
+            n += 2
 
     up = byname["upload"]["proc"]
     down = byname["download"]["proc"]
@@ -126,7 +143,7 @@ def main():
         "wrong-program": frame(99, prog=0x12345678) + ping,
         "wrong-version": frame(99, vers=3) + ping,
         "reply-direction": frame(99, direction=1) + ping,
-        "unknown-procedures": frame(0) + frame(511) + frame(1 << 31) + ping,
+        "unknown-procedures": frame(0) + frame(max(union) + 1) + frame(1 << 31) + ping,
         "optargs-high-bits": frame(byname["is_file"]["proc"], string("/x") + u32(0), bitmask=1 << 63) + ping,
         "bool-two": frame(byname["is_file"]["proc"], string("/x") + u32(2), bitmask=1) + ping,
         "string-past-frame": frame(echo, u32(1) + u32(1000) + b"abcd") + ping,

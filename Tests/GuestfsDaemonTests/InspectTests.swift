@@ -253,8 +253,16 @@ struct InspectTests {
             "InstallationType"="Server"
 
             """)
-        try withStandaloneDaemon(diskSizesMB: [64]) { d throws in
+        try withStandaloneDaemon(diskSizesMB: [64, 32]) { d throws in
             try d.client.partDisk(device: "/dev/sda", parttype: "mbr")
+            try d.client.partDisk(device: "/dev/sdb", parttype: "gpt")
+            // A GPT partition's blob: "DMIO:ID:" and its GUID, the first
+            // three fields little-endian.
+            let guid = try d.client.partGetGptGuid(device: "/dev/sdb", partnum: 1)
+            let hexDigits = Array(guid.replacingOccurrences(of: "-", with: ""))
+            let g = stride(from: 0, to: 32, by: 2).map { String(hexDigits[$0..<$0 + 2]) }
+            let gptBlob = "44,4d,49,4f,3a,49,44,3a," + (Array(g[0..<4].reversed()) + Array(g[4..<6].reversed())
+                + Array(g[6..<8].reversed()) + Array(g[8..<16])).joined(separator: ",").lowercased()
             let parts = try d.client.partList(device: "/dev/sda")
             let image = try FileHandle(forReadingFrom: URL(fileURLWithPath: d.images[0]))
             try image.seek(toOffset: 0x1b8)
@@ -280,6 +288,7 @@ struct InspectTests {
                 [\\MountedDevices]
                 "\\\\DosDevices\\\\C:"=hex:\(hex)
                 "\\\\DosDevices\\\\D:"=hex:5c,00,3f,00,3f,00
+                "\\\\DosDevices\\\\E:"=hex:\(gptBlob)
 
                 """)
             try d.client.mkfs(fstype: "ntfs", device: "/dev/sda1")
@@ -304,7 +313,7 @@ struct InspectTests {
             #expect(try c.inspectGetWindowsSoftwareHive(root: "/dev/sda1") == "/Windows/System32/config/SOFTWARE")
             #expect(try c.inspectGetWindowsSystemHive(root: "/dev/sda1") == "/Windows/System32/config/SYSTEM")
             #expect(try c.inspectGetWindowsCurrentControlSet(root: "/dev/sda1") == "ControlSet002")
-            #expect(try c.inspectGetDriveMappings(root: "/dev/sda1") == ["C", "/dev/sda1"])
+            #expect(try c.inspectGetDriveMappings(root: "/dev/sda1") == ["C", "/dev/sda1", "E", "/dev/sdb1"])
             #expect(try c.inspectGetMountpoints(root: "/dev/sda1") == ["/", "/dev/sda1"])
             #expect(try c.inspectGetPackageFormat(root: "/dev/sda1") == "unknown")
             #expect(try d.client.mounts() == [])

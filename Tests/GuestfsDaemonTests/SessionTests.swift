@@ -26,6 +26,12 @@ final class ProtocolTestActions: GuestfsActions {
 
     func pingDaemon() throws {}
 
+    /// Reports the optargs it got: the union table takes 1.48's frame
+    /// (two optargs) and 1.54's (three, with `cipher`).
+    func cryptsetupOpen(device: String, key: String, mapname: String, readonly: Bool?, crypttype: String?, cipher: String?) throws {
+        throw DaemonError(EINVAL, "got \(mapname) readonly=\(readonly.map(String.init) ?? "-") crypttype=\(crypttype ?? "-") cipher=\(cipher ?? "-")")
+    }
+
     func echoDaemon(words: [String]) throws -> String { words.joined(separator: " ") }
 
     /// Collects the upload; "/fail-after-first-chunk" makes the daemon give
@@ -152,7 +158,32 @@ private func xdr(_ body: (inout XDRWriter) -> Void) -> [UInt8] {
         #expect(h.closeAndWaitForExit())
     }
 
-    @Test(arguments: [UInt32(0), 511, 1 << 31, 0xffff_fff0])
+    @Test func cryptsetupOpenTakesTheFramesOfBothLibraries() throws {
+        let h = try SessionHarness()
+        let proc = Procedure.cryptsetupOpen.rawValue
+        func frame(_ optargs: Int) -> [UInt8] {
+            xdr { w in
+                w.write("/dev/null"); w.write("key"); w.write("map")  // a node that exists
+                w.write(true as Bool); w.write("luks2")
+                if optargs == 3 { w.write("aes-xts-plain64") }
+            }
+        }
+        // libguestfs 1.48: two optargs on the wire, both given
+        var reply = try h.rawCall(proc, args: frame(2), bitmask: 0b11)
+        #expect(reply.error?.message == "got map readonly=true crypttype=luks2 cipher=-")
+        // 1.54: three on the wire, only cipher given
+        reply = try h.rawCall(proc, args: frame(3), bitmask: 0b100)
+        #expect(reply.error?.message == "got map readonly=- crypttype=- cipher=aes-xts-plain64")
+        // 1.54 without cipher: the field is there, empty, and not given
+        reply = try h.rawCall(proc, args: frame(2) + [0, 0, 0, 0], bitmask: 0b10)
+        #expect(reply.error?.message == "got map readonly=- crypttype=luks2 cipher=-")
+        // a bit for cipher in a frame without it: refused, not defaulted
+        reply = try h.rawCall(proc, args: frame(2), bitmask: 0b111)
+        #expect(reply.error?.message.hasPrefix("daemon failed to decode procedure arguments") == true)
+        try h.client.pingDaemon()
+    }
+
+    @Test(arguments: [UInt32(0), 516, 1 << 31, 0xffff_fff0])
     func unknownProcedureNumbers(_ proc: UInt32) throws {
         let h = try SessionHarness()
         let reply = try h.rawCall(proc)

@@ -443,6 +443,48 @@ struct TransferTests {
         }
     }
 
+    /// Every tar a handler makes carries numeric owners only, with or
+    /// without `numericowner`: the names this machine's passwd gives uid 0
+    /// ("root") or 65534 ("nobody") are not the guest's (issue 20).
+    @Test func tarArchivesCarryNoUserOrGroupNames() throws {
+        try withStandaloneDaemon { d in
+            let src = d.sysroot + "/owners"
+            try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
+            let owners: [(String, uid_t, gid_t)] = [("root", 0, 0), ("daemon", 1, 1), ("g42", 0, 42),
+                                                    ("nobody", 65534, 65534), ("user", 1000, 1000), ("odd", 4242, 4242)]
+            for (name, uid, gid) in owners {
+                try Data(name.utf8).write(to: URL(fileURLWithPath: src + "/" + name))
+                #expect(chown(src + "/" + name, uid, gid) == 0)
+            }
+            let archives: [(String, (DownloadSink) throws -> Void)] = [
+                ("tar_out", { try d.client.tarOut(directory: "/owners", tarfile: $0) }),
+                ("tar_out numericowner:false", { try d.client.tarOut(directory: "/owners", tarfile: $0, numericowner: false) }),
+                ("tar_out numericowner:true", { try d.client.tarOut(directory: "/owners", tarfile: $0, numericowner: true) }),
+                ("tar_out compress:gzip", { try d.client.tarOut(directory: "/owners", tarfile: $0, compress: "gzip") }),
+                ("tgz_out", { try d.client.tgzOut(directory: "/owners", tarball: $0) }),
+                ("txz_out", { try d.client.txzOut(directory: "/owners", tarball: $0) }),
+            ]
+            for (what, make) in archives {
+                let sink = DownloadSink()
+                try make(sink)
+                // "uname:gname uid/gid name" per member, read by Python's tarfile.
+                let script = """
+                import sys, tarfile
+                with tarfile.open(fileobj=sys.stdin.buffer, mode="r|*") as t:
+                    for m in t:
+                        print("%s:%s %d/%d %s" % (m.uname, m.gname, m.uid, m.gid, m.name))
+                """
+                let listing = String(decoding: try hostPipe(["python3", "-c", script], input: Data(sink.bytes)), as: UTF8.self)
+                let rows = listing.split(separator: "\n").map(String.init)
+                #expect(rows.count == owners.count + 1, "\(what): \(listing)")
+                for (name, uid, gid) in owners {
+                    #expect(rows.contains(": \(uid)/\(gid) ./\(name)"), "\(what): \(listing)")
+                }
+                #expect(rows.allSatisfy { $0.hasPrefix(": ") }, "\(what) names owners: \(listing)")
+            }
+        }
+    }
+
     @Test func cpioOutArchivesTheDirectory() throws {
         try withStandaloneDaemon { d in
             try FileManager.default.createDirectory(atPath: d.sysroot + "/c/d", withIntermediateDirectories: true)

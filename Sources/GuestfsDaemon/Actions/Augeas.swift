@@ -42,7 +42,9 @@ extension Handlers {
     public func augInit(root: String, flags: Int32) throws {
         // A new init always drops the old handle first, as upstream.
         context.state[Self.augeasStateKey] = nil
-        let hostRoot = try context.resolve(root)
+        // A root whose symlinks cannot be resolved (a loop) is passed as
+        // written, as upstream does: Augeas then finds no files under it.
+        let hostRoot = (try? context.resolve(root)) ?? context.sysroot.hostPath(root)
         // AUG_NO_ERR_CLOSE keeps the handle on an error so its details can
         // be reported; upstream passes the caller's flags with it.
         let all = UInt32(bitPattern: flags) | AUG_NO_ERR_CLOSE.rawValue

@@ -85,27 +85,58 @@ extension Handlers {
         if errno != 0 { throw DaemonError.system("readdir: \(dir)") }
     }
 
+    /// 1.48's readdir (gone from 1.54's table): the entries in one reply.
     public func readdir(dir: String) throws -> [GuestfsDirent] {
         guard let handle = opendir(try context.resolve(dir)) else { throw DaemonError.system("opendir: \(dir)") }
         defer { closedir(handle) }
         var entries: [GuestfsDirent] = []
-        while let entry = Glibc.readdir(handle) {
-            let type: Character
-            switch Int32(entry.pointee.d_type) {
-            case Int32(DT_BLK): type = "b"
-            case Int32(DT_CHR): type = "c"
-            case Int32(DT_DIR): type = "d"
-            case Int32(DT_FIFO): type = "f"
-            case Int32(DT_LNK): type = "l"
-            case Int32(DT_REG): type = "r"
-            case Int32(DT_SOCK): type = "s"
-            case Int32(DT_UNKNOWN): type = "u"
-            default: type = "?"
-            }
+        while true {
+            errno = 0
+            guard let entry = Glibc.readdir(handle) else { break }
             entries.append(GuestfsDirent(ino: Int64(bitPattern: UInt64(entry.pointee.d_ino)),
-                                         ftyp: type.asciiValue!, name: FileOps.entryNameString(entry)))
+                                         ftyp: Self.direntType(entry), name: FileOps.entryNameString(entry)))
         }
+        if errno != 0 { throw DaemonError.system("readdir: \(dir)") }
         return entries
+    }
+
+    /// 1.54's readdir, which the library builds on this call: the entries as
+    /// consecutive XDR `guestfs_int_dirent` structs (ino, ftyp, name) in a
+    /// file the library decodes until its end. Names travel byte for byte.
+    public func internalReaddir(dir: String, filename: FileOutSink) throws {
+        guard let handle = opendir(try context.resolve(dir)) else { throw DaemonError.system("opendir: \(dir)") }
+        defer { closedir(handle) }
+        try filename.start()
+        var w = XDRWriter(capacity: GuestfsConstants.maxChunkSize + 512)
+        while true {
+            errno = 0
+            guard let entry = Glibc.readdir(handle) else { break }
+            w.write(Int64(bitPattern: UInt64(entry.pointee.d_ino)))
+            w.writeChar(Self.direntType(entry))
+            w.writeOpaque(FileOps.entryName(entry))
+            if w.count >= GuestfsConstants.maxChunkSize {
+                try filename.write(w.bytes)
+                w.reset()
+            }
+        }
+        // A failure now can only abort the transfer.
+        if errno != 0 { throw DaemonError.system("readdir: \(dir)") }
+        if w.count > 0 { try filename.write(w.bytes) }
+    }
+
+    /// The dirent `ftyp` letter of an entry's d_type.
+    static func direntType(_ entry: UnsafeMutablePointer<dirent>) -> UInt8 {
+        switch Int32(entry.pointee.d_type) {
+        case Int32(DT_BLK): return UInt8(ascii: "b")
+        case Int32(DT_CHR): return UInt8(ascii: "c")
+        case Int32(DT_DIR): return UInt8(ascii: "d")
+        case Int32(DT_FIFO): return UInt8(ascii: "f")
+        case Int32(DT_LNK): return UInt8(ascii: "l")
+        case Int32(DT_REG): return UInt8(ascii: "r")
+        case Int32(DT_SOCK): return UInt8(ascii: "s")
+        case Int32(DT_UNKNOWN): return UInt8(ascii: "u")
+        default: return UInt8(ascii: "?")
+        }
     }
 
     public func ll(directory: String) throws -> String {

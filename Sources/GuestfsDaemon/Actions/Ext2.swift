@@ -30,10 +30,14 @@ extension Handlers {
     }
 
     public func setE2label(device: String, label: String) throws {
+        try ext2CheckLabel(label)
+        try fsCommand(["e2label", device, label])
+    }
+
+    func ext2CheckLabel(_ label: String) throws {
         guard label.utf8.count <= Self.ext2LabelMax else {
             throw DaemonError(message: "\(label): ext2/3/4 labels are limited to \(Self.ext2LabelMax) bytes")
         }
-        try fsCommand(["e2label", device, label])
     }
 
     public func getE2label(device: String) throws -> String {
@@ -61,6 +65,12 @@ extension Handlers {
         try fsCommand(["resize2fs", device, "\(size / 1024)K"])
     }
 
+    /// Deprecated (1.48's table): shrinks to the minimum size (`resize2fs -M`).
+    public func resize2fsM(device: String) throws {
+        try ext2FsckIfNotMounted(device)
+        try fsCommand(["resize2fs", "-M", device])
+    }
+
     /// resize2fs insists on a freshly checked filesystem when unmounted.
     private func ext2FsckIfNotMounted(_ device: String) throws {
         if try !fsIsDeviceMounted(device) {
@@ -77,10 +87,11 @@ extension Handlers {
         if correct { argv.append("-p") }
         if forceall { argv.append("-y") }
         argv.append(device)
-        let r = try context.runner.run(argv)
+        // Upstream folds stdout onto stderr: the message keeps e2fsck's order.
+        let r = try context.runner.run(argv, stdout: .foldedIntoStderr)
         // 0: clean, 1: errors corrected; 2 and 3 want a reboot, >= 4 failed.
         if r.status >= 2 {
-            throw DaemonError(message: fsCanonicalText((r.stdoutString + r.stderrString).trimmingTrailingNewlines()))
+            throw DaemonError(message: fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
         }
     }
 
@@ -91,6 +102,41 @@ extension Handlers {
     public func mke2journal(blocksize: Int32, device: String) throws {
         fsWipeBeforeMkfs(device)
         try fsCommand(["mke2fs", "-F", "-O", "journal_dev", "-b", String(blocksize), device])
+    }
+
+    // The deprecated journal calls of 1.48's table: each is one mke2fs
+    // command line, as upstream runs it.
+
+    public func mke2journalL(blocksize: Int32, label: String, device: String) throws {
+        try ext2CheckLabel(label)
+        fsWipeBeforeMkfs(device)
+        try fsCommand(["mke2fs", "-F", "-O", "journal_dev", "-b", String(blocksize), "-L", label, device])
+    }
+
+    public func mke2journalU(blocksize: Int32, uuid: String, device: String) throws {
+        fsWipeBeforeMkfs(device)
+        try fsCommand(["mke2fs", "-F", "-O", "journal_dev", "-b", String(blocksize), "-U", uuid, device])
+    }
+
+    public func mke2fsJ(fstype: String, blocksize: Int32, device: String, journal: String) throws {
+        try mke2fsExternalJournal(fstype, blocksize, device, journal: "device=" + journal)
+    }
+
+    public func mke2fsJL(fstype: String, blocksize: Int32, device: String, label: String) throws {
+        guard fsIsExtfs(fstype) else { throw DaemonError(message: "\(fstype): not a valid extended filesystem type") }
+        try ext2CheckLabel(label)
+        try mke2fsExternalJournal(fstype, blocksize, device, journal: "device=LABEL=" + label)
+    }
+
+    public func mke2fsJU(fstype: String, blocksize: Int32, device: String, uuid: String) throws {
+        try mke2fsExternalJournal(fstype, blocksize, device, journal: "device=UUID=" + uuid)
+    }
+
+    /// `mke2fs -F -t FSTYPE -J device=JOURNAL -b BLOCKSIZE DEVICE`.
+    private func mke2fsExternalJournal(_ fstype: String, _ blocksize: Int32, _ device: String, journal: String) throws {
+        guard fsIsExtfs(fstype) else { throw DaemonError(message: "\(fstype): not a valid extended filesystem type") }
+        fsWipeBeforeMkfs(device)
+        try fsCommand(["mke2fs", "-F", "-t", fstype, "-J", journal, "-b", String(blocksize), device])
     }
 
     public func mke2fs(device: String, blockscount: Int64?, blocksize: Int64?, fragsize: Int64?,

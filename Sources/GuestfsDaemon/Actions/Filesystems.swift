@@ -86,11 +86,10 @@ extension Handlers {
     /// Splits a translated Mountable into its device and btrfs subvolume.
     func fsSplitMountable(_ mountable: String) -> (device: String, subvolume: String?) {
         guard mountable.hasPrefix("btrfsvol:") else { return (mountable, nil) }
-        let rest = mountable.dropFirst("btrfsvol:".count)
-        guard rest.hasPrefix("/dev/") else { return (String(rest), nil) }
-        let afterDev = rest.dropFirst(5)
-        guard let slash = afterDev.firstIndex(of: "/") else { return (String(rest), nil) }
-        return (String(rest[rest.startIndex..<slash]), String(afterDev[afterDev.index(after: slash)...]))
+        guard let (device, volume) = context.splitBtrfsvol(mountable) else {
+            return (String(mountable.dropFirst("btrfsvol:".count)), nil)
+        }
+        return (device, volume)
     }
 
     func fsIsExtfs(_ fstype: String) -> Bool {
@@ -128,6 +127,8 @@ enum FsProbe {
     }
 
     /// Probes `device` and returns the NAME=value pairs in libblkid's order.
+    /// A new probe each time and no blkid.tab cache (what `-c /dev/null`
+    /// asked of the tool): nothing libblkid learns outlives the question.
     static func probe(_ device: String, chains: Chains) throws -> Outcome {
         guard let pr = blkid_new_probe_from_filename(device) else {
             throw DaemonError.system("blkid: \(device)")
@@ -239,6 +240,29 @@ extension Handlers {
 
     public func findfsLabel(label: String) throws -> String {
         try fsFindfs(tag: "LABEL", value: label)
+    }
+
+    /// 1.54: the partition whose GPT/MBR entry has this PARTUUID.
+    public func findfsPartuuid(uuid: String) throws -> String {
+        try fsFindPartition(tag: "PARTUUID", entryField: "PART_ENTRY_UUID", value: uuid)
+    }
+
+    /// 1.54: the partition whose GPT entry has this name (PARTLABEL).
+    public func findfsPartlabel(label: String) throws -> String {
+        try fsFindPartition(tag: "PARTLABEL", entryField: "PART_ENTRY_NAME", value: label)
+    }
+
+    /// What `findfs PARTUUID=...` finds: libblkid's partition-entry values
+    /// of each partition (exact match, as findfs compares).
+    private func fsFindPartition(tag: String, entryField: String, value: String) throws -> String {
+        for name in context.devices.listDevices() {
+            guard let disk = try? context.devices.node(for: name) else { continue }
+            for partition in fsPartitions(of: disk) {
+                guard case .found(let values)? = try? FsProbe.probe(partition, chains: [.partitions]) else { continue }
+                if values.contains(where: { $0.0 == entryField && $0.1 == value }) { return partition }
+            }
+        }
+        throw DaemonError(message: "findfs exited with status 1: findfs: unable to resolve '\(tag)=\(value)'")
     }
 
     private func fsFindfs(tag: String, value: String) throws -> String {
@@ -410,12 +434,15 @@ extension Handlers {
 extension Handlers {
     public func listFilesystems() throws -> [String] {
         var out: [String] = []
-        func check(_ device: String) {
+        func check(_ device: String) throws {
             let type = FsProbe.tag(device, "TYPE") ?? ""
             if type.isEmpty {
                 out += [device, "unknown"]
             } else if type.hasSuffix("_member") || type == "crypto_LUKS" || type == "BitLocker" {
                 return
+            } else if type == "btrfs" {
+                // One btrfs device is many volumes (Btrfs.swift).
+                out += try btrfsListEntries(device)
             } else {
                 out += [device, type]
             }
@@ -424,13 +451,13 @@ extension Handlers {
         for name in context.devices.listDevices() {
             guard let node = try? context.devices.node(for: name) else { continue }
             let parts = fsPartitions(of: node)
-            if parts.isEmpty { check(node) }
+            if parts.isEmpty { try check(node) }
             partitions += parts
         }
-        for dm in fsDeviceMapperDevices() where fsPartitions(of: dm).isEmpty { check(dm) }
-        for part in partitions where fsPartitionCanHoldFilesystem(part) { check(part) }
-        for md in fsMdDevices() where fsPartitions(of: md).isEmpty { check(md) }
-        for lv in fsLogicalVolumes() { check(lv.path) }
+        for dm in fsDeviceMapperDevices() where fsPartitions(of: dm).isEmpty { try check(dm) }
+        for part in partitions where fsPartitionCanHoldFilesystem(part) { try check(part) }
+        for md in fsMdDevices() where fsPartitions(of: md).isEmpty { try check(md) }
+        for lv in fsLogicalVolumes() { try check(lv.path) }
         return out
     }
 

@@ -3,6 +3,11 @@
 /// and its check looks for the tools it needs in the appliance. Groups not
 /// listed answer "not available".
 public enum OptionalGroups {
+    /// Groups whose procedures became core (no procedure names them any
+    /// more, so they are not in the protocol JSON): upstream, 1.48 and 1.54
+    /// alike, still lists them and reports them available.
+    public static let retired = ["augeas", "realpath"]
+
     public static let checks: [String: @Sendable (DaemonContext) -> Bool] = {
         var c: [String: @Sendable (DaemonContext) -> Bool] = [:]
         // Files, transfer, commands (Files.swift, Transfer.swift, Commands.swift):
@@ -27,9 +32,15 @@ public enum OptionalGroups {
         c["xfs"] = { $0.runner.has("mkfs.xfs") }
         c["ntfs3g"] = { $0.runner.has("ntfs-3g.probe") && $0.runner.has("ntfsclone") }
         c["ntfsprogs"] = { $0.runner.has("ntfsresize") }
+        // btrfs-progs and the kernel's btrfs (Btrfs.swift), f2fs, squashfs:
+        c["btrfs"] = { ctx in ctx.runner.has("btrfs") && ((try? Handlers(context: ctx).filesystemAvailable(filesystem: "btrfs")) ?? false) }
+        c["f2fs"] = { $0.runner.has("resize.f2fs") }
+        c["squashfs"] = { $0.runner.has("mksquashfs") }
         // LVM (LVM.swift):
         // liblvm2cmd is linked in: LVM works wherever the daemon runs.
         c["lvm2"] = { _ in true }
+        // Clevis.swift (1.54): the appliance has no clevis, like Debian 13's.
+        c["clevisluks"] = { $0.runner.has("clevis-luks-unlock") }
         return c
     }()
 }

@@ -66,7 +66,12 @@ extension Handlers {
 
     public func hivexOpen(filename: String, verbose: Bool?, debug: Bool?, write: Bool?, unsafe: Bool?) throws {
         context.state[Self.hivexStateKey] = nil
-        let host = try context.resolve(filename)
+        let host: String
+        do {
+            host = try context.resolve(filename)
+        } catch let e as DaemonError {
+            throw DaemonError(e.errno, "hivex failed to open \(filename): \(errnoDescription(e.errno))")
+        }
         var flags: Int32 = 0
         if verbose == true { flags |= HIVEX_OPEN_VERBOSE }
         if debug == true { flags |= HIVEX_OPEN_DEBUG }
@@ -203,9 +208,8 @@ extension Handlers {
             if context.requireMountedRoot, !context.isRootMounted() {
                 throw DaemonError(message: "do_hivex_commit: you must call 'mount' first to mount the root filesystem")
             }
-            let target = try context.resolve(filename)
             do {
-                try Self.commitAtomically(h, to: target)
+                try Self.commitAtomically(h, to: try context.resolve(filename))
             } catch let e as DaemonError {
                 throw DaemonError(e.errno, "\(filename): commit failed: \(errnoDescription(e.errno))")
             }

@@ -26,11 +26,12 @@ extension Handlers {
 
     public func internalFeatureAvailable(group: String) throws -> Int32 {
         // 0 available, 1 not available, 2 unknown group (as upstream).
+        if OptionalGroups.retired.contains(group) { return 0 }
         guard Procedure.optionalGroups.contains(group) else { return 2 }
         return context.isGroupAvailable(group) ? 0 : 1
     }
 
     public func availableAllGroups() throws -> [String] {
-        Procedure.optionalGroups
+        (Procedure.optionalGroups + OptionalGroups.retired).sorted()
     }
 }

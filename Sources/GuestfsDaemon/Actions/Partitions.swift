@@ -76,6 +76,17 @@ extension Handlers {
         waitForPartitionNodes(device, expected: partitionNumbersOnDisk(device, tellKernel: !context.inAppliance))
     }
 
+    /// Standalone mode: tells the kernel the partitions of each attached
+    /// drive's table, as the appliance's kernel finds them at boot (a host
+    /// kernel may have no partition table parsers, so `losetup --partscan`
+    /// shows none). A daemon started again on the same images then sees
+    /// the partitions the previous one made.
+    public func showPartitionsOfAttachedDrives() {
+        for drive in context.devices.drives ?? [] {
+            waitForPartitionNodes(drive, expected: partitionNumbersOnDisk(drive, tellKernel: true))
+        }
+    }
+
     /// The partition numbers the on-disk table holds now (nil if unreadable).
     func partitionNumbersOnDisk(_ device: String, tellKernel: Bool = false) -> [Int32]? {
         Parted.installHandler()
@@ -84,7 +95,7 @@ extension Handlers {
             ped_exception_catch()
             ped_exception_leave_all()
         }
-        guard let dev = ped_device_get(device) else { return nil }
+        guard let dev = Parted.freshDevice(device) else { return nil }
         defer { ped_device_destroy(dev) }
         guard let disk = ped_disk_new(dev) else { return [] }
         defer { ped_disk_destroy(disk) }
@@ -433,9 +444,9 @@ extension Handlers {
         let value = try sgdiskInfoField(device, partnum, "Attribute flags")
         let hex = value.prefix { "0123456789ABCDEF".contains($0) }
         guard let v = UInt64(hex, radix: 16) else { throw DaemonError(message: "Int64.of_string") }
-        // Upstream 1.48 returns an OCaml function's RInt64 through a C int:
-        // only the low 32 bits (sign-extended) reach the caller.
-        return Int64(Int32(truncatingIfNeeded: v))
+        // All 64 bits, as 1.54 returns them. (Upstream 1.48 passes the
+        // OCaml result through a C int and drops the high 32: a bug.)
+        return Int64(bitPattern: v)
     }
 
     public func partGetDiskGuid(device: String) throws -> String {
@@ -471,10 +482,29 @@ extension Handlers {
     // MARK: sfdisk (deprecated calls)
 
     public func sfdisk(device: String, cyls: Int32, heads: Int32, sectors: Int32, lines: [String]) throws {
+        try runSfdisk(device, partnum: 0, cyls: cyls, heads: heads, sectors: sectors, extraFlag: nil, lines: lines)
+    }
+
+    /// Deprecated (1.48's table): `sfdisk -N PARTNUM` with one line.
+    public func sfdiskN(device: String, partnum: Int32, cyls: Int32, heads: Int32, sectors: Int32, line: String) throws {
+        try runSfdisk(device, partnum: partnum, cyls: cyls, heads: heads, sectors: sectors, extraFlag: nil, lines: [line])
+    }
+
+    /// Deprecated (1.48's table): sizes in megabytes (`sfdisk -uM`; the
+    /// sfdisk of util-linux 2.26 and later refuses that unit, upstream's too).
+    public func sfdiskM(device: String, lines: [String]) throws {
+        try runSfdisk(device, partnum: 0, cyls: 0, heads: 0, sectors: 0, extraFlag: "-uM", lines: lines)
+    }
+
+    /// sfdisk fed `lines`, with upstream's option order; a failure names the command line.
+    private func runSfdisk(_ device: String, partnum: Int32, cyls: Int32, heads: Int32, sectors: Int32,
+                           extraFlag: String?, lines: [String]) throws {
         var argv = ["sfdisk"]
+        if partnum > 0 { argv += ["-N", String(partnum)] }
         if cyls != 0 { argv += ["-C", String(cyls)] }
         if heads != 0 { argv += ["-H", String(heads)] }
         if sectors != 0 { argv += ["-S", String(sectors)] }
+        if let extraFlag { argv.append(extraFlag) }
         let display = context.canonicalDeviceName(device)
         let input = lines.map { $0 + "\n" }.joined()
         let r = try context.runner.run(argv + [device], stdin: .bytes(Array(input.utf8)))

@@ -19,6 +19,16 @@ extension Handlers {
         try fsCommand(argv, errorPrefix: "\(fsName(device)): ")
     }
 
+    /// Deprecated (1.48's table): mkswap with a label.
+    public func mkswapL(label: String, device: String) throws {
+        try mkswap(device: device, label: label, uuid: nil)
+    }
+
+    /// Deprecated (1.48's table): mkswap with a UUID.
+    public func mkswapU(uuid: String, device: String) throws {
+        try mkswap(device: device, label: nil, uuid: uuid)
+    }
+
     public func mkswapFile(path: String) throws {
         let host = try context.resolve(path)
         try fsCommand(["mkswap", "-f", host], errorPrefix: "\(path): ")

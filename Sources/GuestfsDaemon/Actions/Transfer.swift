@@ -143,14 +143,13 @@ extension Handlers {
         if let excludes { excludeFile = try TransferIO.makeExcludeFile(function: "tar-out", patterns: excludes) }
         defer { if let excludeFile { unlink(excludeFile) } }
         let hostDir = try existingDirectory(directory)
-        var argv = ["tar", "-C", hostDir]
+        // Owners are always written as numbers. Upstream's appliance has no
+        // passwd/group, so its tar finds no name for any uid and writes
+        // numbers whatever `numericowner` says; names looked up here would
+        // be the appliance's (or, standalone, the host's), never the
+        // guest's. So `numericowner` changes nothing, as upstream.
+        var argv = ["tar", "-C", hostDir, "--numeric-owner"]
         if let filter { argv.append(filter) }
-        // Always numbers: the names tar would look up are the appliance's
-        // (/etc/passwd in the initramfs), not the guest's. Upstream's
-        // appliance has no passwd file, so its archives carry no names
-        // either; numericowner changes nothing.
-        _ = numericowner
-        argv.append("--numeric-owner")
         if let excludeFile { argv += ["-X", excludeFile] }
         if xattrs == true { argv.append("--xattrs") }
         if selinux == true { argv.append("--selinux") }
@@ -350,7 +349,7 @@ extension Handlers {
     }
 
     /// Sends `fd` (at most `limit` bytes) to the sink in large reads.
-    fileprivate func send(from fd: FileDescriptor, to sink: FileOutSink, limit: UInt64?, total: UInt64,
+    func send(from fd: FileDescriptor, to sink: FileOutSink, limit: UInt64?, total: UInt64,
                           name: String) throws {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: TransferIO.bufferSize, alignment: 4096)
         defer { buffer.deallocate() }

@@ -56,15 +56,17 @@ final class StandaloneDaemon {
         return p.terminationStatus == 0 ? output : nil
     }()
 
-    /// Starts a daemon with one sparse image per entry of `diskSizesMB`.
-    /// `prepare` runs on each image path before it is attached.
-    init(diskSizesMB: [Int] = [], extraArguments: [String] = [], verbose: Bool = false) throws {
+    /// Starts a daemon with one sparse image per entry of `diskSizesMB`,
+    /// or, with `existingImages`, on those images (a daemon started again
+    /// on the disks a previous one left; they are not removed by `stop`).
+    init(diskSizesMB: [Int] = [], existingImages: [String]? = nil, extraArguments: [String] = [],
+         verbose: Bool = false) throws {
         _ = Self.tarChrootLibrary
         directory = NSTemporaryDirectory() + "guestfsd-test-" + UUID().uuidString.prefix(8)
         sysroot = directory + "/sysroot"
         try FileManager.default.createDirectory(atPath: sysroot, withIntermediateDirectories: true)
         var images: [String] = []
-        for (i, size) in diskSizesMB.enumerated() {
+        for (i, size) in diskSizesMB.enumerated() where existingImages == nil {
             let path = directory + "/disk\(i).img"
             _ = FileManager.default.createFile(atPath: path, contents: nil)
             let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
@@ -72,14 +74,14 @@ final class StandaloneDaemon {
             try h.close()
             images.append(path)
         }
-        self.images = images
+        self.images = existingImages ?? images
         let socketPath = directory + "/sock"
         stderrPath = directory + "/stderr"
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         var args = ["-m", "--propagation", "private", Self.daemonPath, "--listen", "unix:" + socketPath, "--sysroot", sysroot]
-        for image in images { args += ["--drive", image] }
+        for image in self.images { args += ["--drive", image] }
         if verbose { args.append("--verbose") }
         p.arguments = args + extraArguments
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))

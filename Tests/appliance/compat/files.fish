@@ -55,6 +55,20 @@ equal /a/hello /a/link
 # numeric owner no name maps to, and through a guest symlink
 chown 1234 5678 /a/hello
 tar-out /a a.tar
+# owner fields of every member: numbers only, never the appliance's names
+touch /a/o0
+touch /a/o65534
+touch /a/o4242
+chown 0 42 /a/o0
+chown 65534 65534 /a/o65534
+chown 4242 1 /a/o4242
+tar-out /a owners.tar
+! tar -tvf owners.tar | awk '{ print $2, $NF }' | sort
+tar-out /a owners-n.tgz compress:gzip numericowner:true
+! tar -tzvf owners-n.tgz | awk '{ print $2, $NF }' | sort
+rm /a/o0
+rm /a/o65534
+rm /a/o4242
 mkdir /t1
 tar-in a.tar /t1
 ls /t1

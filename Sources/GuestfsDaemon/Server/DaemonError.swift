@@ -31,6 +31,12 @@ public struct DaemonError: Error, CustomStringConvertible, Sendable {
         DaemonError(ENOTSUP, "\(procedure): not implemented by this daemon")
     }
 
+    /// An optional group (`guestfs_available`) this appliance lacks, in
+    /// upstream's words.
+    public static func unavailableFeature(_ group: String) -> DaemonError {
+        DaemonError(ENOTSUP, "feature '\(group)' is not available in this\nbuild of libguestfs.  Read 'AVAILABILITY' in the guestfs(3) man page for\nhow to check for the availability of features.")
+    }
+
     /// A tool the handler needs is missing from the appliance.
     public static func toolMissing(_ tool: String, for procedure: String) -> DaemonError {
         DaemonError(ENOTSUP, "\(procedure): the tool '\(tool)' is not available in this appliance")

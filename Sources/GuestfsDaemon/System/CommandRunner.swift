@@ -20,6 +20,9 @@ public enum CommandOutput {
     case discard
     /// Streamed to the library as download chunks.
     case sink(FileOutSink)
+    /// Written into the stderr pipe, so `stderr` holds both in the order the
+    /// tool wrote them (upstream's COMMAND_FLAG_FOLD_STDOUT_ON_STDERR).
+    case foldedIntoStderr
 }
 
 public struct CommandResult: Sendable {
@@ -142,8 +145,11 @@ public final class CommandRunner {
             close(midPipe[1]); midPipe[1] = -1
         }
         let mainInput = inputFilter == nil ? firstInput : midPipe[0]
+        var folded = false
+        if case .foldedIntoStderr = stdout { folded = true }
         let spawned = Self.spawn(path: path, argv: argv, environment: env, stdin: mainInput,
-                                 stdout: outPipe[1], stderr: errPipe[1], workingDirectory: workingDirectory)
+                                 stdout: folded ? errPipe[1] : outPipe[1], stderr: errPipe[1],
+                                 workingDirectory: workingDirectory)
         close(outPipe[1]); outPipe[1] = -1
         close(errPipe[1]); errPipe[1] = -1
         if feedsInput { close(inPipe[0]); inPipe[0] = -1 }
@@ -317,7 +323,7 @@ public final class CommandRunner {
                     onStdout?(Array(data))
                     switch stdout {
                     case .capture: result.stdout.append(contentsOf: data)
-                    case .discard: break
+                    case .discard, .foldedIntoStderr: break
                     case .sink(let sink): try sink.write(data)
                     }
                 } else {

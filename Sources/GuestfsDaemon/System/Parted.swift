@@ -58,7 +58,7 @@ enum Parted {
                               _ body: (UnsafeMutablePointer<PedDevice>) throws -> R) throws -> R {
         installHandler()
         log = []
-        guard let dev = ped_device_get(node) else {
+        guard let dev = freshDevice(node) else {
             throw failure(display: display, node: node)
         }
         defer { ped_device_destroy(dev) }
@@ -67,6 +67,16 @@ enum Parted {
         } catch is Failed {
             throw failure(display: display, node: node)
         }
+    }
+
+    /// libparted keeps a list of the devices it has opened, and
+    /// ped_device_get returns a listed device as it was read then (its
+    /// length, sector sizes). Each use here destroys its device before
+    /// the call ends, which takes it off the list; should one ever not,
+    /// the list is emptied first, so every call reads the disk as it is.
+    static func freshDevice(_ node: String) -> UnsafeMutablePointer<PedDevice>? {
+        if ped_device_get_next(nil) != nil { ped_device_free_all() }
+        return ped_device_get(node)
     }
 
     static func failure(display: String, node: String) -> DaemonError {

@@ -136,6 +136,11 @@ public final class Session {
         context.progressHint = header.progressHint
         reply.reset()
         beginReply(status: .ok)
+        // A call that may write a device makes every cache about the disks
+        // stale, before it runs (its own library calls start fresh) and
+        // after, before the reply (whatever it did, failed or not).
+        let writesDevices = DiskChanges.mayWriteDevices(procedure)
+        if writesDevices { context.devicesMayHaveChanged() }
         var failure: DaemonError?
         do {
             if procedure.hasFileIn || procedure.hasFileOut {
@@ -159,6 +164,7 @@ public final class Session {
         } catch {
             failure = DaemonError.from(error)
         }
+        if writesDevices { context.devicesMayHaveChanged() }
 
         if procedure.hasFileIn, !fileIn.finished {
             if failure != nil {

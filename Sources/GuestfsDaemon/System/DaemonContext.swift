@@ -31,6 +31,11 @@ public final class DaemonContext {
     /// Free-form per-session state that handler files keep (umask, LVM
     /// handle, ...), keyed by a name of their choosing.
     public var state: [String: Any] = [:]
+    /// Counts the calls that may have written a block device (partition
+    /// tables, PV labels, filesystems, raw bytes): what any in-process
+    /// library caches about the disks is valid only while this number
+    /// stays the same (see DiskChanges.swift).
+    public private(set) var diskGeneration: UInt64 = 0
 
     public init(sysroot: Sysroot, devices: DeviceNames = DeviceNames(), runner: CommandRunner = CommandRunner(),
                 verbose: Bool = false, inAppliance: Bool = false, clock: DaemonClock = MonotonicClock()) {
@@ -41,6 +46,12 @@ public final class DaemonContext {
         self.inAppliance = inAppliance
         self.requireMountedRoot = inAppliance
         self.progressReporter = ProgressReporter(clock: clock)
+    }
+
+    /// Something may have written a block device: every cache about the
+    /// disks made before now is stale.
+    public func devicesMayHaveChanged() {
+        diskGeneration &+= 1
     }
 
     /// Reports how far a long call has got; rate-limited as upstream does.
@@ -66,13 +77,10 @@ public final class DaemonContext {
             return try resolveDevice(value)
         case .mountable:
             if value.hasPrefix("btrfsvol:") {
-                let rest = value.dropFirst("btrfsvol:".count)
-                // btrfsvol:/dev/sda2/subvol: the device is the first /dev/X part.
-                guard rest.hasPrefix("/dev/") else { throw DeviceNames.missing(value) }
-                let afterDev = rest.dropFirst(5)
-                let deviceEnd = afterDev.firstIndex(of: "/") ?? afterDev.endIndex
-                let device = String(rest[rest.startIndex..<deviceEnd])
-                return "btrfsvol:" + (try resolveDevice(device)) + afterDev[deviceEnd...]
+                guard let (device, volume) = parseBtrfsvol(value) else {
+                    throw DaemonError(message: "\(value): expecting a btrfs volume")
+                }
+                return "btrfsvol:" + device + "/" + volume
             }
             return try resolveDevice(value)
         case .devOrPath:
@@ -113,14 +121,41 @@ public final class DaemonContext {
 
     /// The name returned to the library for a device node.
     public func canonicalDeviceName(_ node: String) -> String {
-        if node.hasPrefix("btrfsvol:") {
-            let rest = node.dropFirst("btrfsvol:".count)
-            guard rest.hasPrefix("/dev/") else { return node }
-            let afterDev = rest.dropFirst(5)
-            let deviceEnd = afterDev.firstIndex(of: "/") ?? afterDev.endIndex
-            return "btrfsvol:" + devices.canonical(String(rest[rest.startIndex..<deviceEnd])) + afterDev[deviceEnd...]
+        if node.hasPrefix("btrfsvol:"), let (device, volume) = splitBtrfsvol(node) {
+            return "btrfsvol:" + devices.canonical(device) + "/" + volume
         }
         return devices.canonical(node)
+    }
+
+    /// Parses "btrfsvol:/dev/DEVICE/VOLUME" as upstream's parse_btrfsvol:
+    /// the device is the shortest prefix naming a device that is not a
+    /// directory (/dev/VG/LV/vol works), translated to its node.
+    func parseBtrfsvol(_ value: String) -> (device: String, volume: String)? {
+        let desc = value.dropFirst("btrfsvol:".count)
+        guard desc.hasPrefix("/dev/") else { return nil }
+        var index = desc.index(desc.startIndex, offsetBy: 5)
+        while let slash = desc[index...].firstIndex(of: "/") {
+            index = desc.index(after: slash)
+            guard let node = try? resolveDevice(String(desc[..<slash])) else { continue }
+            guard let st = fsStat(node) else { return nil }
+            if st.st_mode & S_IFMT != S_IFDIR { return (node, String(desc[index...])) }
+        }
+        return nil
+    }
+
+    /// Splits an already translated "btrfsvol:NODE/VOLUME" (the node is the
+    /// shortest prefix that is not a directory).
+    func splitBtrfsvol(_ value: String) -> (device: String, volume: String)? {
+        let desc = value.dropFirst("btrfsvol:".count)
+        guard desc.hasPrefix("/dev/") else { return nil }
+        var index = desc.index(desc.startIndex, offsetBy: 5)
+        while let slash = desc[index...].firstIndex(of: "/") {
+            index = desc.index(after: slash)
+            if let st = fsStat(String(desc[..<slash])), st.st_mode & S_IFMT != S_IFDIR {
+                return (String(desc[..<slash]), String(desc[index...]))
+            }
+        }
+        return nil
     }
 
     // MARK: Paths
