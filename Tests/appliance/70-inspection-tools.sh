@@ -9,9 +9,10 @@
 # through the reference appliance, both results in one launch.
 #
 # The reference's outputs depend only on the image, Debian's libguestfs
-# and this script: they are cached beside the image
+# and the commands below: they are cached beside the image
 # (/var/cache/guestfsd-tests/ref-outputs/KEY/), so a second run only runs
-# our side. REFRESH_REF=1 ignores the cache.
+# our side. Bump REF_COMMANDS when a command or a readback changes (masks
+# are applied again at each comparison); REFRESH_REF=1 ignores the cache.
 #
 # Environment: GUEST_SUITE (bookworm, default, or trixie), TOOLS (a
 # space-separated list of the names in ALL below, or "all"; the default is
@@ -30,8 +31,9 @@ ALL="inspector cat ls edit tar-out copy-out log diff get-kernel guestfish guestm
 DEFAULT_TOOLS="inspector guestfish tar-out guestmount customize sysprep"
 TOOLS=${TOOLS:-$DEFAULT_TOOLS}
 [[ $TOOLS == all ]] && TOOLS=$ALL
+REF_COMMANDS=1
 key=$( { cat "$IMG.stamp"; stat -c %s "$IMG"; dpkg-query -W -f='${Version}' libguestfs0 guestfs-tools 2>/dev/null
-         sha256sum <"${BASH_SOURCE[0]}"; } | sha256sum | cut -c1-16)
+         echo "$REF_COMMANDS"; } | sha256sum | cut -c1-16)
 REFCACHE=$(dirname "$IMG")/ref-outputs/$key
 [[ ${REFRESH_REF:-} == 1 ]] && rm -rf "$REFCACHE"
 mkdir -p "$REFCACHE"
@@ -51,12 +53,15 @@ mask() {
     sed -E -e "s|$OUT|OUT|g" -e 's|/tmp/[A-Za-z0-9._-]+|/tmp/TMP|g' \
         -e 's/^\[ *[0-9]+\.[0-9]+\]/[TIME]/'
 }
+# ... and at comparison time: a machine-id virt-sysprep makes anew (random)
+final_mask() { sed -E -e 's/^[0-9a-f]{32}$/MACHINE-ID/' "$1"; }
 
 same=() different=()
 # compare NAME: diffs $OUT/NAME.ref and $OUT/NAME.ours (already masked)
 compare() {
     local name=$1
-    if diff -u --label "reference/$name" --label "ours/$name" "$OUT/$name.ref" "$OUT/$name.ours" >"$OUT/$name.diff"; then
+    if diff -u --label "reference/$name" --label "ours/$name" <(final_mask "$OUT/$name.ref") \
+            <(final_mask "$OUT/$name.ours") >"$OUT/$name.diff"; then
         echo "SAME       $name ($2)"
         same+=("$name")
     else
