@@ -41,7 +41,7 @@ extension Handlers {
 
     func debugEnv() throws -> String {
         let r = try context.runner.run(["printenv"])
-        guard r.succeeded else { throw DaemonError(message: "printenv: \(r.stderrString)") }
+        guard r.succeeded else { throw DaemonError(message: "printenv: \(r.stderrString.trimmingTrailingNewlines())") }
         return r.stdoutString
     }
 
@@ -81,7 +81,7 @@ extension Handlers {
 
     func debugLs(_ argv: [String], name: String) throws -> String {
         let r = try context.runner.run(["ls"] + argv)
-        guard r.succeeded else { throw DaemonError(message: "\(name): \(r.stderrString)") }
+        guard r.succeeded else { throw DaemonError(message: "\(name): \(r.stderrString.trimmingTrailingNewlines())") }
         return r.stdoutString
     }
 
@@ -165,7 +165,7 @@ extension Handlers {
 
     /// The words joined into one /bin/sh command run in the appliance,
     /// with $root the sysroot and $sd the disks' name prefix; the answer is
-    /// stdout and stderr interleaved.
+    /// stdout and stderr interleaved, without its final newlines.
     func debugSh(_ args: [String]) throws -> String {
         guard !args.isEmpty else { throw DaemonError(message: "sh: expecting a command to run") }
         var env = CommandRunner.defaultEnvironment().filter { !$0.hasPrefix("root=") && !$0.hasPrefix("sd=") }
@@ -176,8 +176,10 @@ extension Handlers {
         }
         let r = try context.runner.run(["/bin/sh", "-c", args.joined(separator: " ")],
                                        stdout: .foldedIntoStderr, environment: env)
-        guard r.succeeded else { throw DaemonError(message: r.stderrString) }
-        return r.stderrString
+        // Upstream's stderr capture drops the trailing newlines.
+        let output = r.stderrString.trimmingTrailingNewlines()
+        guard r.succeeded else { throw DaemonError(message: output) }
+        return output
     }
 
     /// N lines of 73 bytes on the daemon's stderr (tests of log handling).

@@ -1,3 +1,4 @@
+# disks: 32M
 # The debug subcommands that tools and bug reports use (sh, print, error,
 # progress, setenv, env, fds) and debug-upload, compared with the
 # reference; the subcommand list itself differs (see README).
@@ -15,10 +16,10 @@ debug progress 1
 debug setenv "GUESTFSD_TEST value"
 debug sh "echo $GUESTFSD_TEST"
 -debug setenv one
--debug nosuch-subcommand
+-debug nosuch-subcommand ""
 -debug qtrace /dev/sda
 debug spew 2
 debug-upload /etc/hostname /tmp/uploaded 0600
-debug sh "stat -c '%a %s' /tmp/uploaded"
+debug sh "stat -c %a.%s /tmp/uploaded"
 debug ls /tmp/uploaded
 -debug ls /no/such/file

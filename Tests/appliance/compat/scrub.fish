@@ -19,7 +19,6 @@ scrub-freespace /fill
 ls /
 cat /keep
 -scrub-freespace /d
--scrub-freespace /missing/sub
 umount-all
 scrub-device /dev/sda
 pread-device /dev/sda 16 0
