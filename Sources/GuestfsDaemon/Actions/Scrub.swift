@@ -21,7 +21,9 @@ extension Handlers {
     /// scrub -X makes the directory, fills the filesystem with files,
     /// scrubs and removes them.
     public func scrubFreespace(dir: String) throws {
-        try runScrub(["scrub", "-X", context.sysroot.hostPath(dir)], display: dir)
+        // Symlinks on the way are followed inside the guest; the last
+        // component is scrub's to create.
+        try runScrub(["scrub", "-X", context.resolve(dir, followFinal: false)], display: dir)
     }
 
     private func runScrub(_ argv: [String], display: String) throws {

@@ -2,6 +2,8 @@
 # inotify watches on guest paths: the events of files created, written
 # and removed, inotify-files' sorted names, rm-watch (IN_IGNORED), a
 # second init, and the errors before init and for bad arguments.
+feature-available inotify
+available inotify
 mkfs ext4 /dev/sda
 mount /dev/sda /
 -inotify-read

@@ -1,9 +1,12 @@
 # disks: 100M
+# needs: /lib/systemd/systemd-journal-remote
 # setup: for i in 1 2 3; do printf '__REALTIME_TIMESTAMP=170000000%d000000\n__MONOTONIC_TIMESTAMP=%d000\n_BOOT_ID=0123456789abcdef0123456789abcdef\nMESSAGE=message number %d\nPRIORITY=%d\nSYSLOG_IDENTIFIER=test%d\n_HOSTNAME=guest\n\n' $i $i $i $i $i; done > export.txt && mkdir j && /lib/systemd/systemd-journal-remote --output="$PWD/j/remote.journal" export.txt 2>/dev/null
 # A journal file written on the host by systemd-journal-remote (three
 # entries), uploaded into the guest's /var/log/journal and read back with
 # libsystemd: next, get, skip both ways, realtime, the data threshold,
 # and the errors before journal-open.
+feature-available journal
+available journal
 -journal-next
 -journal-get
 -journal-close

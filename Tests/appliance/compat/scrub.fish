@@ -2,6 +2,8 @@
 # scrub(1) on a file (through a symlink, then removed), on free space (the
 # fill directory is removed) and on a whole device (its signature left at
 # sector 0, a second scrub refused), and the errors of each call.
+feature-available scrub
+available scrub
 mkfs ext4 /dev/sda
 mount /dev/sda /
 write /secret "SECRET-SECRET-SECRET"
