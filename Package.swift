@@ -35,6 +35,9 @@ let package = Package(
         // links it too), in a forked child chrooted into the guest.
         .systemLibrary(name: "CRpm", path: "Sources/CRpm", pkgConfig: "rpm",
                        providers: [.apt(["librpm-dev"])]),
+        // libsystemd's sd-journal in process for the journal calls.
+        .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd",
+                       providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CHivex", path: "Sources/CHivex", pkgConfig: "hivex",
                        providers: [.apt(["libhivex-dev"])]),
         .systemLibrary(name: "CAugeas", path: "Sources/CAugeas", pkgConfig: "augeas",
@@ -45,7 +48,8 @@ let package = Package(
         .target(
             name: "GuestfsDaemon",
             dependencies: [
-                "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap", "CRpm", "CHivex", "CAugeas", "GuestfsInspection",
+                "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap",
+                "CRpm", "CHivex", "CAugeas", "CSystemd", "GuestfsInspection",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // Flags parsed by hand (DaemonOptions): no Foundation in the daemon.

@@ -56,6 +56,8 @@ public struct InspectionData: Sendable, Equatable {
     public var version: Version?
     public var arch: String?
     public var hostname: String?
+    /// os-release's BUILD_ID, or Windows' CurrentBuildNumber (1.54).
+    public var buildId: String?
     public var fstab: [FstabEntry] = []
     public var windowsSystemroot: String?
     public var windowsSoftwareHive: String?
@@ -69,7 +71,7 @@ public struct InspectionData: Sendable, Equatable {
         a.osType == b.osType && a.distro == b.distro && a.packageFormat == b.packageFormat
             && a.packageManagement == b.packageManagement && a.productName == b.productName
             && a.productVariant == b.productVariant && a.version == b.version && a.arch == b.arch
-            && a.hostname == b.hostname && a.fstab == b.fstab && a.windowsSystemroot == b.windowsSystemroot
+            && a.hostname == b.hostname && a.buildId == b.buildId && a.fstab == b.fstab && a.windowsSystemroot == b.windowsSystemroot
             && a.windowsSoftwareHive == b.windowsSoftwareHive && a.windowsSystemHive == b.windowsSystemHive
             && a.windowsCurrentControlSet == b.windowsCurrentControlSet
             && a.driveMappings.map(\.letter) == b.driveMappings.map(\.letter)
@@ -89,6 +91,7 @@ public struct InspectionData: Sendable, Equatable {
         version = version ?? child.version
         arch = arch ?? child.arch
         hostname = hostname ?? child.hostname
+        buildId = buildId ?? child.buildId
         fstab = child.fstab + fstab
         windowsSystemroot = windowsSystemroot ?? child.windowsSystemroot
         windowsSoftwareHive = windowsSoftwareHive ?? child.windowsSoftwareHive

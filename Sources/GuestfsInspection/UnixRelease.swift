@@ -114,7 +114,8 @@ struct ReleaseFiles {
         }
     }
 
-    /// os-release: ID, PRETTY_NAME, VERSION_ID. Done only with a distro, a
+    /// os-release: ID, PRETTY_NAME, VERSION_ID (and BUILD_ID, kept even
+    /// when the file is not enough). Done only with a distro, a
     /// product name and a version (rolling distros get 0.0); Debian,
     /// CentOS and Rocky with a bare major version fall through to their
     /// release files.
@@ -132,6 +133,8 @@ struct ReleaseFiles {
                 } else {
                     Text.parseVersion(value, into: &data)
                 }
+            case "BUILD_ID":
+                data.buildId = value
             default: break
             }
         }

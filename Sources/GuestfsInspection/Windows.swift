@@ -62,8 +62,9 @@ struct WindowsInspector {
 
     /// HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion: ProductName,
     /// CurrentMajor/MinorVersionNumber or else CurrentVersion, and
-    /// InstallationType. As upstream, a key without any version value
-    /// ends the look-up before InstallationType.
+    /// InstallationType and CurrentBuildNumber (the build ID; CurrentBuild
+    /// meant something else in XP). As upstream, a key without any version
+    /// value ends the look-up before InstallationType.
     func softwareHive(_ hive: RegistryHive, _ data: inout InspectionData) throws {
         guard let values = try hive.values(at: ["Microsoft", "Windows NT", "CurrentVersion"]) else { return }
         func value(_ name: String) -> RegistryValue? { values.first { $0.name == name } }
@@ -76,6 +77,7 @@ struct WindowsInspector {
             return
         }
         if let v = value("InstallationType") { data.productVariant = try v.string() }
+        if let v = value("CurrentBuildNumber") { data.buildId = try v.string() }
     }
 
     func systemHive(_ hive: RegistryHive, _ data: inout InspectionData) throws {

@@ -219,7 +219,7 @@ struct InspectTests {
             try d.client.umountAll()
             try d.client.mount(mountable: "/dev/sda3", mountpoint: "/")
             try Self.write(d, [("/bin/", ""), ("/etc/hosts", "127.0.0.1 localhost\n"),
-                               ("/etc/os-release", "ID=arch\nPRETTY_NAME=\"Arch Linux\"\n"), ("/etc/hostname", "arch\n")])
+                               ("/etc/os-release", "ID=arch\nPRETTY_NAME=\"Arch Linux\"\nBUILD_ID=rolling\n"), ("/etc/hostname", "arch\n")])
             try d.client.umountAll()
             try d.client.mount(mountable: "/dev/sdb", mountpoint: "/")
             try Self.write(d, [("/bin/", ""), ("/etc/fstab", ""), ("/etc/redhat-release", "CentOS release 6.10 (Final)\n")])
@@ -236,6 +236,8 @@ struct InspectTests {
             #expect(try c.inspectGetMountpoints(root: "/dev/sda3") == ["/", "/dev/sda3"])
             #expect(try c.inspectGetFilesystems(root: "/dev/sdb") == ["/dev/sdb"])
             #expect(try c.inspectGetHostname(root: "/dev/sda1") == "alpine")
+            // 1.54's inspect_get_build_id: os-release's BUILD_ID or "unknown".
+            #expect(try ["/dev/sda1", "/dev/sda3", "/dev/sdb"].map { try c.inspectGetBuildId(root: $0) } == ["unknown", "rolling", "unknown"])
         }
     }
 
@@ -251,6 +253,7 @@ struct InspectTests {
             "CurrentMajorVersionNumber"=dword:0000000a
             "CurrentMinorVersionNumber"=dword:00000000
             "InstallationType"="Server"
+            "CurrentBuildNumber"="17763"
 
             """)
         try withStandaloneDaemon(diskSizesMB: [64, 32]) { d throws in
@@ -309,6 +312,7 @@ struct InspectTests {
             #expect(try c.inspectGetMinorVersion(root: "/dev/sda1") == 0)
             #expect(try c.inspectGetArch(root: "/dev/sda1") == arch)
             #expect(try c.inspectGetHostname(root: "/dev/sda1") == "WIN-2019")
+            #expect(try c.inspectGetBuildId(root: "/dev/sda1") == "17763")
             #expect(try c.inspectGetWindowsSystemroot(root: "/dev/sda1") == "/Windows")
             #expect(try c.inspectGetWindowsSoftwareHive(root: "/dev/sda1") == "/Windows/System32/config/SOFTWARE")
             #expect(try c.inspectGetWindowsSystemHive(root: "/dev/sda1") == "/Windows/System32/config/SYSTEM")

@@ -90,6 +90,22 @@ struct LinuxInspectionTests {
         #expect(try i.mountpoints("/dev/sda1").map { [$0.0, $0.1] } == [["/", "/dev/sda1"]])
     }
 
+    @Test func buildIdComesFromOsReleaseEvenWhenTheReleaseFileDecides() throws {
+        let (i, _) = try inspectTrees(trees, [
+            ("/dev/sda1", "ext4", ["/etc/os-release": "PRETTY_NAME=\"Arch Linux\"\nID=arch\nBUILD_ID=rolling\n", "/etc/fstab": "", "/bin/": ""]),
+            // Debian's os-release has only the major version: the release
+            // file decides the version, the BUILD_ID read first stays.
+            ("/dev/sda2", "ext4", ["/etc/os-release": "PRETTY_NAME=\"Debian GNU/Linux 12\"\nVERSION_ID=\"12\"\nID=debian\nBUILD_ID='2024-01-02'\n",
+                                   "/etc/debian_version": "12.4\n", "/etc/fstab": "", "/bin/": ""]),
+            ("/dev/sda3", "ext4", ["/etc/os-release": "PRETTY_NAME=\"Ubuntu 22.04.3 LTS\"\nID=ubuntu\nVERSION_ID=\"22.04\"\n",
+                                   "/etc/fstab": "", "/bin/": ""]),
+        ])
+        #expect(try data(i, "/dev/sda1").buildId == "rolling")
+        #expect(try data(i, "/dev/sda2").buildId == "2024-01-02")
+        #expect(try data(i, "/dev/sda2").productName == "12.4")
+        #expect(try data(i, "/dev/sda3").buildId == nil)
+    }
+
     @Test func oldUbuntuAndMintFromLsbRelease() throws {
         let (i, _) = try inspectTrees(trees, [
             ("/dev/sda1", "ext4", ["/etc/lsb-release": "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=10.04\nDISTRIB_CODENAME=lucid\nDISTRIB_DESCRIPTION=\"Ubuntu 10.04.1 LTS\"\n",

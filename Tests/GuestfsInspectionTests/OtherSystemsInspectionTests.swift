@@ -99,12 +99,14 @@ struct OtherSystemsInspectionTests {
             hives: ["/WINDOWS/System32/config/SOFTWARE": Self.softwareHive([
                 .sz("ProductName", "Windows Server 2019 Standard"), .sz("CurrentVersion", "6.3"),
                 .dword("CurrentMajorVersionNumber", 10), .dword("CurrentMinorVersionNumber", 0), .sz("InstallationType", "Server"),
+                .sz("CurrentBuild", "17763"), .sz("CurrentBuildNumber", "17763"),
             ]), "/WINDOWS/System32/config/SYSTEM": Self.systemHive])
         #expect(i.roots == ["/dev/sda1"])
         let w = try i.root("/dev/sda1")
         #expect(w.typeName == "windows" && w.distroName == "windows")
         #expect(w.productName == "Windows Server 2019 Standard" && w.productVariant == "Server" && w.version == Version(10, 0))
         #expect(w.arch == "x86_64" && w.hostname == "WIN-SRV")
+        #expect(w.buildId == "17763")
         #expect(w.windowsSystemroot == "/WINDOWS" && w.windowsCurrentControlSet == "ControlSet001")
         #expect(w.windowsSoftwareHive == "/WINDOWS/System32/config/SOFTWARE")
         #expect(w.windowsSystemHive == "/WINDOWS/System32/config/SYSTEM")
@@ -117,10 +119,12 @@ struct OtherSystemsInspectionTests {
     @Test func windowsWithoutAVersionValueLosesTheVariant() throws {
         let (i, _) = try inspectTrees(trees, [("/dev/sda1", "ntfs", Self.windowsFiles)],
             architectures: ["/WINDOWS/System32/cmd.exe": "i386"],
-            hives: ["/WINDOWS/System32/config/SOFTWARE": Self.softwareHive([.sz("ProductName", "Windows XP"), .sz("InstallationType", "Client")]),
+            hives: ["/WINDOWS/System32/config/SOFTWARE": Self.softwareHive([.sz("ProductName", "Windows XP"), .sz("InstallationType", "Client"),
+                                                                             .sz("CurrentBuildNumber", "2600")]),
                     "/WINDOWS/System32/config/SYSTEM": FakeHive(keys: [:])])
         let w = try i.root("/dev/sda1")
         #expect(w.productName == "Windows XP" && w.productVariant == nil && w.version == nil)
+        #expect(w.buildId == nil, "the look-up stopped before CurrentBuildNumber")
         #expect(w.windowsCurrentControlSet == nil && w.hostname == nil && w.driveMappings.isEmpty)
     }
 

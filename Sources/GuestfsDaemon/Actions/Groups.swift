@@ -15,11 +15,15 @@ public enum OptionalGroups {
         c["linuxmodules"] = { Handlers.linuxModulesAvailable($0) }
         c["linuxxattrs"] = { _ in true }
         c["mknod"] = { _ in true }
+        // The kernel's inotify (Inotify.swift):
+        c["inotify"] = { _ in true }
         // libacl and libcap are linked in (AclCaps.swift):
         c["acl"] = { _ in true }
         c["linuxcaps"] = { _ in true }
         // libhivex is linked in (Hivex.swift):
         c["hivex"] = { _ in true }
+        // libsystemd's sd-journal is linked in (Journal.swift):
+        c["journal"] = { _ in true }
         // Devices and partitions (Devices.swift, Partitions.swift):
         c["blkdiscard"] = { _ in true }
         c["blkdiscardzeroes"] = { _ in true }
@@ -27,6 +31,7 @@ public enum OptionalGroups {
         // Filesystems and mount (Filesystems.swift, Mount.swift, ...):
         c["linuxfsuuid"] = { _ in true }
         c["zerofree"] = { $0.runner.has("zerofree") }
+        c["scrub"] = { $0.runner.has("scrub") }
         c["fstrim"] = { $0.runner.has("fstrim") }
         c["wipefs"] = { $0.runner.has("wipefs") }
         c["xfs"] = { $0.runner.has("mkfs.xfs") }

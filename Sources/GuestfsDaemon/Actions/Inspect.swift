@@ -72,6 +72,8 @@ extension Handlers {
     }
     public func inspectGetArch(root: String) throws -> String { try inspectedRoot(root).arch ?? "unknown" }
     public func inspectGetHostname(root: String) throws -> String { try inspectedRoot(root).hostname ?? "unknown" }
+    /// 1.54: os-release's BUILD_ID or Windows' CurrentBuildNumber.
+    public func inspectGetBuildId(root: String) throws -> String { try inspectedRoot(root).buildId ?? "unknown" }
 
     public func inspectGetWindowsSystemroot(root: String) throws -> String {
         guard let v = try inspectedRoot(root).windowsSystemroot else {

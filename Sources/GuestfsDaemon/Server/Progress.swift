@@ -56,7 +56,13 @@ final class ProgressReporter {
             due = elapsed >= (sentCount == 0 ? Self.initialDelay : Self.period)
         }
         guard due else { return }
-        last = now
+        try sendNow(position: position, total: total, at: now)
+    }
+
+    /// Sends a progress message whatever the rate rule says (upstream's
+    /// notify_progress_no_ratelimit, used by `debug progress N RATE`).
+    func sendNow(position: UInt64, total: UInt64, at now: UInt64? = nil) throws {
+        last = now ?? clock.nanoseconds()
         sentCount += 1
         lastPosition = position
         lastTotal = total

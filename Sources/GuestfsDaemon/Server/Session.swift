@@ -190,6 +190,7 @@ public final class Session {
         if procedure.hasFileOut {
             try fileOut.finish(cancelled: false)
         }
+        if context.exitAfterReply { exit(EXIT_SUCCESS) }
         return procedure
     }
 

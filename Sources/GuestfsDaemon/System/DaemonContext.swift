@@ -31,6 +31,8 @@ public final class DaemonContext {
     /// Free-form per-session state that handler files keep (umask, LVM
     /// handle, ...), keyed by a name of their choosing.
     public var state: [String: Any] = [:]
+    /// Set by internal_exit: the session exits once the reply is sent.
+    public var exitAfterReply = false
     /// Counts the calls that may have written a block device (partition
     /// tables, PV labels, filesystems, raw bytes): what any in-process
     /// library caches about the disks is valid only while this number
@@ -57,6 +59,11 @@ public final class DaemonContext {
     /// Reports how far a long call has got; rate-limited as upstream does.
     public func progress(_ position: UInt64, of total: UInt64) throws {
         try progressReporter.report(position: position, total: total)
+    }
+
+    /// Reports progress with no rate limit (test hooks only).
+    public func progressUnlimited(_ position: UInt64, of total: UInt64) throws {
+        try progressReporter.sendNow(position: position, total: total)
     }
 
     /// Checks and translates one argument by kind. Errors read as
