@@ -110,12 +110,7 @@ struct UnixInspector {
     /// (and reads its fstab with FreeBSD's device rules); kept for
     /// compatibility.
     func openbsdRoot(_ mountable: String, _ data: inout InspectionData) {
-        data.osType = .freebsd
-        data.distro = .freebsd
-        if fs.isFile("/etc/motd", follow: true) { _ = release.generic(.freebsd, nil)("/etc/motd", &data) }
-        data.arch = architecture()
-        data.fstab = fstab.entries(root: mountable, osType: .freebsd, mdadmConf: false)
-        data.hostname = rcConfHostname()
+        freebsdRoot(mountable, &data)
     }
 
     /// hostname="..." (or '...', or bare) in /etc/rc.conf: the first such

@@ -76,28 +76,22 @@ extension Handlers {
     public func inspectGetBuildId(root: String) throws -> String { try inspectedRoot(root).buildId ?? "unknown" }
 
     public func inspectGetWindowsSystemroot(root: String) throws -> String {
-        guard let v = try inspectedRoot(root).windowsSystemroot else {
-            throw DaemonError(message: "not a Windows guest, or systemroot could not be determined")
-        }
-        return v
+        try windowsAnswer(inspectedRoot(root).windowsSystemroot, "systemroot could not be determined")
     }
     public func inspectGetWindowsSoftwareHive(root: String) throws -> String {
-        guard let v = try inspectedRoot(root).windowsSoftwareHive else {
-            throw DaemonError(message: "not a Windows guest, or software hive not found")
-        }
-        return v
+        try windowsAnswer(inspectedRoot(root).windowsSoftwareHive, "software hive not found")
     }
     public func inspectGetWindowsSystemHive(root: String) throws -> String {
-        guard let v = try inspectedRoot(root).windowsSystemHive else {
-            throw DaemonError(message: "not a Windows guest, or system hive not found")
-        }
-        return v
+        try windowsAnswer(inspectedRoot(root).windowsSystemHive, "system hive not found")
     }
     public func inspectGetWindowsCurrentControlSet(root: String) throws -> String {
-        guard let v = try inspectedRoot(root).windowsCurrentControlSet else {
-            throw DaemonError(message: "not a Windows guest, or CurrentControlSet could not be determined")
-        }
-        return v
+        try windowsAnswer(inspectedRoot(root).windowsCurrentControlSet, "CurrentControlSet could not be determined")
+    }
+
+    /// A Windows-only answer, or upstream's error when the root has none.
+    private func windowsAnswer(_ value: String?, _ missing: String) throws -> String {
+        guard let value else { throw DaemonError(message: "not a Windows guest, or \(missing)") }
+        return value
     }
 
     // Upstream 1.48 answers false without looking up the root.
