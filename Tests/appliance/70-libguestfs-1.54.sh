@@ -16,6 +16,10 @@ if ! bash "$ROOT/scripts/debian13-root" build; then
 fi
 [[ -s $OURS/initramfs.x86_64.img ]] || fail "no appliance at $OURS"
 
+# file-architecture.fish's samples need the cross libcs the host has and
+# the Debian 13 root lacks: made here, copied inside (make-arch-samples).
+rm -rf "$ROOT/.build-appliance/arch-samples"
+"$ROOT/Tests/guests/make-arch-samples" "$ROOT/.build-appliance/arch-samples" || fail "could not make the file_architecture samples"
 start=$(date +%s)
 if APPLIANCE_DIR=$OURS bash "$ROOT/scripts/debian13-root" run bash /src/Tests/appliance/libguestfs-1.54-inside.sh \
         >"$TMP/out" 2>&1; then
