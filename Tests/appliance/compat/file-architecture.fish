@@ -5,6 +5,10 @@
 # answers (Tests/GuestfsDaemonTests/FileArchitectureTests.swift): zstd, lzop
 # and lz4 initrds, a zstd ELF (upstream: unknown architecture), ARM PE files
 # (upstream: x86_64 for every PE32+, i386 for every PE32).
+# Also left out: LoongArch and i486 ELF files, whose names are file(1)'s and
+# so its version's (Debian 12's file 5.44: "LoongArch", "Intel 80386" ->
+# i386; Debian 13's, in 1.54's reference: "loongarch64", "Intel i486").
+# Ours answers as 1.48's reference (FileArchitectureTests pins both).
 # disks: 200M
 # setup: "$ROOT/Tests/guests/make-arch-samples" samples
 run
@@ -61,12 +65,8 @@ echo elf-m68k
 -file-architecture /samples/elf-m68k
 echo elf-sh4
 -file-architecture /samples/elf-sh4
-echo elf-loong64
--file-architecture /samples/elf-loong64
 echo elf-x32
 -file-architecture /samples/elf-x32
-echo elf-i486
--file-architecture /samples/elf-i486
 echo elf-relocatable-arm
 -file-architecture /samples/elf-relocatable-arm
 echo elf-core-x86_64
