@@ -3,11 +3,26 @@ import Glibc
 #endif
 import CGuestfsShim
 import GuestfsProtocol
+import SystemPackage
 
 /// Small system-call helpers shared by the file handlers (Files, Directories,
 /// Stat, FileContent, Xattrs). They keep errno from the failing call so the
 /// caller can build upstream's "context: strerror" message.
 enum FileOps {
+    /// A whole (small) file's bytes: sysfs attributes, guest configuration.
+    static func readAll(_ hostPath: String) throws -> [UInt8] {
+        let fd = try FileDescriptor.open(FilePath(hostPath), .readOnly, options: [.closeOnExec])
+        return try fd.closeAfter {
+            var out: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
+                if n == 0 { return out }
+                out += buffer[0..<n]
+            }
+        }
+    }
+
     /// stat (follow) or lstat (no follow); nil with errno set on failure.
     static func status(_ hostPath: String, follow: Bool) -> stat? {
         var st = stat()

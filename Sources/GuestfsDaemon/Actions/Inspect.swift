@@ -166,18 +166,8 @@ struct SysrootReader: GuestFilesystemReader {
     }
 
     func read(_ path: String) -> [UInt8]? {
-        guard let host = try? context.resolve(path),
-              let fd = try? FileDescriptor.open(FilePath(host), .readOnly, options: [.closeOnExec])
-        else { return nil }
-        return try? fd.closeAfter {
-            var out: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
-                if n == 0 { return out }
-                out += buffer[0..<n]
-            }
-        }
+        guard let host = try? context.resolve(path) else { return nil }
+        return try? FileOps.readAll(host)
     }
 
     func readLink(_ path: String) -> String? {

@@ -24,7 +24,7 @@ extension Handlers {
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             guard name.hasPrefix("virtio"),
-                  let tag = try? readWholeFile("\(Self.virtio9pBus)/\(name)/mount_tag") else { continue }
+                  let tag = try? FileOps.readAll("\(Self.virtio9pBus)/\(name)/mount_tag") else { continue }
             // sysfs pads the tag with NULs on some kernels.
             tags.append(String(decoding: tag.prefix { $0 != 0 }, as: UTF8.self))
         }
@@ -50,18 +50,5 @@ extension Handlers {
     private func loadVirtio9p() {
         guard context.inAppliance, context.runner.has("modprobe") else { return }
         _ = try? context.runner.run(["modprobe", "9pnet_virtio"])
-    }
-
-    private func readWholeFile(_ path: String) throws -> [UInt8] {
-        let fd = try FileDescriptor.open(path, .readOnly, options: [.closeOnExec])
-        return try fd.closeAfter {
-            var out: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
-                if n == 0 { return out }
-                out += buffer[0..<n]
-            }
-        }
     }
 }

@@ -138,29 +138,27 @@ public final class DaemonContext {
     /// the device is the shortest prefix naming a device that is not a
     /// directory (/dev/VG/LV/vol works), translated to its node.
     func parseBtrfsvol(_ value: String) -> (device: String, volume: String)? {
-        let desc = value.dropFirst("btrfsvol:".count)
-        guard desc.hasPrefix("/dev/") else { return nil }
-        var index = desc.index(desc.startIndex, offsetBy: 5)
-        while let slash = desc[index...].firstIndex(of: "/") {
-            index = desc.index(after: slash)
-            guard let node = try? resolveDevice(String(desc[..<slash])) else { continue }
-            guard let st = fsStat(node) else { return nil }
-            if st.st_mode & S_IFMT != S_IFDIR { return (node, String(desc[index...])) }
-        }
-        return nil
+        btrfsvolParts(value) { try? self.resolveDevice($0) }
     }
 
     /// Splits an already translated "btrfsvol:NODE/VOLUME" (the node is the
     /// shortest prefix that is not a directory).
     func splitBtrfsvol(_ value: String) -> (device: String, volume: String)? {
+        btrfsvolParts(value) { fsStat($0) != nil ? $0 : nil }
+    }
+
+    /// The shortest "/dev/..." prefix of a btrfsvol: value whose node
+    /// (`node(prefix)`, nil to try a longer prefix) is not a directory, and
+    /// the volume after it; nil when the node cannot be examined.
+    private func btrfsvolParts(_ value: String, node: (String) -> String?) -> (device: String, volume: String)? {
         let desc = value.dropFirst("btrfsvol:".count)
         guard desc.hasPrefix("/dev/") else { return nil }
         var index = desc.index(desc.startIndex, offsetBy: 5)
         while let slash = desc[index...].firstIndex(of: "/") {
             index = desc.index(after: slash)
-            if let st = fsStat(String(desc[..<slash])), st.st_mode & S_IFMT != S_IFDIR {
-                return (String(desc[..<slash]), String(desc[index...]))
-            }
+            guard let node = node(String(desc[..<slash])) else { continue }
+            guard let st = fsStat(node) else { return nil }
+            if st.st_mode & S_IFMT != S_IFDIR { return (node, String(desc[index...])) }
         }
         return nil
     }
