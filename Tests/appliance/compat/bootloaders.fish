@@ -1,12 +1,13 @@
 # disks: 64M 32M
-# reference-packages: grub-pc-bin
-# needs: syslinux extlinux grub-install /usr/lib/grub/i386-pc/modinfo.sh supermin
+# reference-packages: rsync policycoreutils grub-pc-bin
+# needs: supermin rsync setfiles syslinux extlinux grub-install /usr/lib/grub/i386-pc/modinfo.sh
 # SYSLINUX on a whole-device FAT (boot sector bytes, ldlinux files, the
 # directory optarg), EXTLINUX on a mounted ext4 partition, grub-install on
 # an MBR disk (boot code and embedded core image). Debian's reference
 # appliance lacks grub-pc-bin, so its grub_install fails ("grub-install:
 # error: /usr/lib/grub/i386-pc/modinfo.sh doesn't exist. Please specify
-# --target or --directory."): the reference here is it plus grub-pc-bin.
+# --target or --directory."): the reference here is it plus grub-pc-bin
+# (and rsync and policycoreutils, for one reference for the three scripts).
 feature-available "syslinux extlinux grub"
 available "syslinux extlinux grub"
 mkfs vfat /dev/sdb

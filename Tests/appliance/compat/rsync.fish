@@ -1,9 +1,12 @@
 # disks: 64M
-# reference-packages: rsync
-# needs: rsync supermin
+# reference-packages: rsync policycoreutils grub-pc-bin
+# needs: supermin rsync setfiles syslinux extlinux grub-install /usr/lib/grub/i386-pc/modinfo.sh
 # rsync between guest directories with each optarg (Debian's reference
-# appliance lacks rsync: the reference here is it plus Debian's rsync), and
-# rsync_in/rsync_out without the network: rsync's own connect error.
+# appliance lacks rsync: the reference here is it plus rsync, setfiles and
+# grub-pc-bin, as for selinux.fish and bootloaders.fish), and
+# rsync_in/rsync_out without the network: rsync's own connect error. A
+# source through a relative symlink (an absolute one differs on purpose:
+# upstream follows it into the appliance's root, ours inside the guest).
 feature-available rsync
 available rsync
 mkfs ext4 /dev/sda
@@ -31,8 +34,8 @@ ls /mirror
 rsync /src/ /mirror archive:true deletedest:true
 ls /mirror
 cat /mirror/a
-ln-s /src /abs
-rsync /abs/ /viaLink archive:true
+ln-s src /rel
+rsync /rel/ /viaLink archive:true
 ls /viaLink
 -rsync /missing /dst
 -rsync relative /dst

@@ -1,11 +1,11 @@
 # disks: 64M
-# reference-packages: policycoreutils
-# needs: setfiles supermin
+# reference-packages: rsync policycoreutils grub-pc-bin
+# needs: supermin rsync setfiles syslinux extlinux grub-install /usr/lib/grub/i386-pc/modinfo.sh
 # getcon/setcon with no policy loaded (the kernel's AppArmor answers), and
 # selinux_relabel with a guest's hand-written file_contexts: labels read
 # back, a label kept unless forced, /dev never relabelled, a missing
 # specfile (Debian's reference appliance lacks setfiles: the reference here
-# is it plus Debian's policycoreutils).
+# is it plus rsync, policycoreutils and grub-pc-bin).
 feature-available "selinux selinuxrelabel"
 available "selinux selinuxrelabel"
 getcon
