@@ -45,7 +45,7 @@ extension Handlers {
     public func cryptsetupClose(device: String) throws {
         try luksRequireGroup()
         guard device.hasPrefix("/dev/mapper/") else {
-            throw DaemonError(message: "\(device): you must call this on the /dev/mapper device created by cryptsetup-open")
+            throw DaemonError(message: "\(context.canonicalDeviceName(device)): you must call this on the /dev/mapper device created by cryptsetup-open")
         }
         try luksRun(["cryptsetup", "close", String(device.dropFirst("/dev/mapper/".count))], ocamlStyle: true)
     }
