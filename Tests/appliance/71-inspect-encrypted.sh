@@ -76,7 +76,6 @@ EOF
 tool inspector-lvm-on-luks virt-inspector --format=raw -a "$A" --key "/dev/sda1:key:$KEY"
 tool guestfish-lvm-on-luks guestfish --ro -i --format=raw -a "$A" \
     --key "5a1c0e2b-7d3f-4e8a-9b6c-1d2e3f4a5b6c:key:$KEY" -f "$OUT/inspect.fish"
-tool wrong-key-lvm-on-luks virt-inspector --format=raw -a "$A" --key "/dev/sda1:key:not-$KEY"
 # LUKS on LVM
 tool inspector-luks-on-lvm virt-inspector --format=raw -a "$B" --key "/dev/plainvg/root:key:$KEY"
 

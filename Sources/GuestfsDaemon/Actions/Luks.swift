@@ -33,6 +33,7 @@ extension Handlers {
             case let t: throw DaemonError(message: "\(t): unknown encrypted device type")
             }
         }
+        luksPreloadModules()
         try withKeyFiles([key]) { paths in
             var argv = ["cryptsetup", "-d", paths[0]]
             if readonly == true { argv.append("--readonly") }
@@ -107,6 +108,17 @@ extension Handlers {
 
     private func luksRequireGroup() throws {
         guard context.isGroupAvailable("luks") else { throw DaemonError.unavailableFeature("luks") }
+    }
+
+    /// In the appliance, loads dm-crypt and the usual ciphers once, in the
+    /// foreground: left to the kernel's on-demand loading (a request from
+    /// inside the table load, which gives up after 60 s), the chain of
+    /// modules under TCG on a busy host once failed the open with
+    /// "reload ioctl ... failed: Connection timed out".
+    private func luksPreloadModules() {
+        guard context.inAppliance, context.state["luks.modules"] == nil, context.runner.has("modprobe") else { return }
+        context.state["luks.modules"] = true
+        _ = try? context.runner.run(["modprobe", "-q", "-a", "dm_crypt", "xts", "ecb", "aesni_intel", "essiv", "sha256_ssse3"])
     }
 
     /// Runs cryptsetup without udev (libdevmapper makes the /dev/mapper

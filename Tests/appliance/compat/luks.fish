@@ -49,8 +49,6 @@ first key
 again
 luks-kill-slot /dev/sda 0
 third key
--luks-open /dev/sda old
-first key
 -luks-kill-slot /dev/sda 6
 third key
 cryptsetup-open /dev/sda c3 readonly:true crypttype:luks
