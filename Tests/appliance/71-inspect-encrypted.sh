@@ -3,11 +3,10 @@
 # guestfish -i --key on an LVM-on-LUKS guest and a LUKS-on-LVM guest
 # (Tests/guests/make-encrypted-guests), each run on our appliance and on
 # the reference appliance, outputs (stdout, stderr, exit status) compared
-# unmasked except for temporary paths. The host library opens the LUKS
-# partitions with cryptsetup_open (keys by device name and by LUKS UUID),
-# rescans LVM and inspects; libguestfs 1.48 looks for LUKS on partitions
-# only, so on the LUKS-on-LVM guest both appliances find no OS (1.50+
-# opens LUKS on LVs too).
+# unmasked except for temporary paths. The host library (1.48) opens the
+# LUKS partitions with cryptsetup_open as /dev/mapper/luks-UUID (keys by
+# device name and by LUKS UUID), runs lvm_scan(true), then opens LUKS on
+# the LVs, and inspects. About 1 min warm (the reference's outputs cached).
 #
 # The reference's outputs depend only on the images and Debian's
 # libguestfs: they are cached beside the images (ref-outputs/KEY/).
