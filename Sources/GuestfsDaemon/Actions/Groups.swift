@@ -44,6 +44,8 @@ public enum OptionalGroups {
         // LVM (LVM.swift):
         // liblvm2cmd is linked in: LVM works wherever the daemon runs.
         c["lvm2"] = { _ in true }
+        // LUKS and BitLocker through cryptsetup (Luks.swift), as upstream:
+        c["luks"] = { $0.runner.has("cryptsetup") }
         // Clevis.swift (1.54): the appliance has no clevis, like Debian 13's.
         c["clevisluks"] = { $0.runner.has("clevis-luks-unlock") }
         // rsync, SELinux and bootloaders (Rsync.swift, Selinux.swift,

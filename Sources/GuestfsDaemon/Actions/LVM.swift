@@ -154,6 +154,11 @@ extension Handlers {
         var words = ["pvscan", "--cache"]
         if activate { words += ["--activate", "ay"] }
         try lvmChecked(words)
+        // With event_activation = 0 (our lvm.conf: no udev) `pvscan --cache
+        // --activate ay` activates nothing (measured: LVM on a LUKS volume
+        // opened after boot stayed inactive, issue 17). Upstream's lvm.conf
+        // has event activation; autoactivate the complete VGs here instead.
+        if activate, Self.deviceMapperAvailable(context) { try lvmChecked(["vgchange", "--activate", "ay"]) }
     }
 
     public func vgscan() throws {
