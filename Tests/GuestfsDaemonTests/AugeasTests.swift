@@ -323,4 +323,30 @@ import Testing
             #expect(gets / 500 < .milliseconds(5))
         }
     }
+
+    /// Two consequences of the confinement that must not show: a lens
+    /// module loaded on demand (AUG_NO_MODL_AUTOLOAD) still comes from the
+    /// appliance, and an open handle does not keep the guest's filesystem
+    /// busy (umount works, then aug_load finds nothing).
+    @Test func lensesLoadOnDemandAndAnOpenHandleHoldsNoFilesystem() throws {
+        try withStandaloneDaemon(diskSizesMB: [64]) { d in
+            let c = d.client
+            try c.mkfs(fstype: "ext4", device: "/dev/sda")
+            try c.mount(mountable: "/dev/sda", mountpoint: "/")
+            try c.mkdir(path: "/etc")
+            try c.writeFile(path: "/etc/custom.conf", content: "a=1\nb=2\n", size: 0)
+            try c.augInit(root: "/", flags: 96)
+            #expect(try c.augMatch(augpath: "/files//*") == [])
+            try c.augTransform(lens: "Shellvars", file: "/etc/custom.conf", remove: nil)
+            try c.augLoad()
+            #expect(try c.augGet(augpath: "/files/etc/custom.conf/b") == "2")
+            try c.augSet(augpath: "/files/etc/custom.conf/a", val: "3")
+            try c.augSave()
+            try c.umount(pathordevice: "/")
+            try c.augLoad()
+            #expect(try c.augMatch(augpath: "/files/etc/custom.conf/*") == [])
+            try c.mount(mountable: "/dev/sda", mountpoint: "/")
+            #expect(try c.head(path: "/etc/custom.conf") == ["a=3", "b=2"])
+        }
+    }
 }

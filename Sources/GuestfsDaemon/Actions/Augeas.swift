@@ -73,8 +73,15 @@ extension Handlers {
         // be reported; upstream passes the caller's flags with it. The
         // handle is made here (lens modules load from the appliance) and
         // the files load confined (AUG_NO_LOAD, then aug_load).
-        let all = UInt32(bitPattern: flags) | AUG_NO_ERR_CLOSE.rawValue | AUG_NO_LOAD.rawValue
-        guard let aug = aug_init(augRoot, nil, all) else {
+        // The standard lens folders are given relative (with AUG_NO_STDINC):
+        // the thread's working directory is the appliance's root, also
+        // while it is chrooted in the guest, so a lens module loaded on
+        // demand (AUG_NO_MODL_AUTOLOAD) comes from the appliance.
+        let userFlags = UInt32(bitPattern: flags)
+        let all = userFlags | AUG_NO_ERR_CLOSE.rawValue | AUG_NO_LOAD.rawValue | AUG_NO_STDINC.rawValue
+        let loadPath: String? = userFlags & AUG_NO_STDINC.rawValue != 0
+            ? nil : "usr/share/augeas/lenses:usr/share/augeas/lenses/dist"
+        guard let aug = try files.perform({ aug_init(augRoot, loadPath, all) }) else {
             files.stop()
             throw DaemonError(message: "augeas initialization failed")
         }

@@ -11,9 +11,11 @@ import CGuestfsShim
 /// so an absolute symlink in the guest resolves inside the guest, never to
 /// the appliance's (or, standalone, the host's) files.
 ///
-/// `confined(in:)` enters the root again for each call: the thread keeps a
-/// descriptor of the real root, goes back to it, then chroots to the path,
-/// so a filesystem mounted at the path since the last call is the one used.
+/// `confined(in:)` enters the root for each call and leaves it after: the
+/// thread keeps a descriptor of the real root, chroots to the path for the
+/// call (so a filesystem mounted there since the last call is the one
+/// used), then goes back to the real root, so that between calls it holds
+/// nothing of the guest (its filesystems can be unmounted).
 /// Calls block the caller until the thread has run them (one at a time).
 final class ConfinedThread: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
@@ -44,7 +46,7 @@ final class ConfinedThread: @unchecked Sendable {
         try perform {
             if guestfs_shim_unshare_fs() != 0 { self.setupError = errno; return }
             self.realRoot = guestfs_shim_open_dir_path("/")
-            if self.realRoot < 0 { self.setupError = errno }
+            if self.realRoot < 0 || fchdir(self.realRoot) != 0 { self.setupError = errno }
         }
         if setupError != 0 {
             stop()
@@ -84,7 +86,8 @@ final class ConfinedThread: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// Runs body on the thread (as it is: no chroot made), waiting for it.
+    /// Runs body on the thread (as it is: no chroot made, working
+    /// directory at the real root), waiting for it.
     func perform<T>(_ body: () throws -> T) throws -> T {
         var result: Result<T, Error>?
         withoutActuallyEscaping(body) { body in
@@ -101,18 +104,24 @@ final class ConfinedThread: @unchecked Sendable {
         return try result!.get()
     }
 
-    /// Runs body on the thread with its root directory (and working
-    /// directory) at hostPath.
+    /// Runs body on the thread with its root directory at hostPath and its
+    /// working directory at the real root.
     func confined<T>(in hostPath: String, _ body: () throws -> T) throws -> T {
         try perform {
             if fchdir(realRoot) != 0 || chroot(".") != 0 {
                 let e = errno
                 throw DaemonError(e, "chroot: \(String(cString: strerror(e)))")
             }
-            if chdir(hostPath) != 0 || chroot(".") != 0 || chdir("/") != 0 {
+            // The working directory stays at the real root (outside the new
+            // root): relative paths (Augeas's lens load path) resolve in the
+            // appliance, absolute ones and symlinks in the guest.
+            if chdir(hostPath) != 0 || chroot(".") != 0 || fchdir(realRoot) != 0 {
                 let e = errno
                 throw DaemonError(e, "chroot: \(hostPath): \(String(cString: strerror(e)))")
             }
+            // Back to the real root after the call: a thread whose root is
+            // in the guest would keep its filesystem busy (umount: EBUSY).
+            defer { _ = fchdir(realRoot); _ = chroot("."); _ = chdir("/") }
             return try body()
         }
     }
