@@ -233,4 +233,120 @@ import Testing
             #expect(closed?.message == "do_aug_close: you must call 'aug-init' first to initialize Augeas")
         }
     }
+
+    /// /etc/hosts in the guest is an absolute symlink to a path that
+    /// exists outside the guest (standalone: on the host; in the appliance
+    /// it would be the appliance's own file). Upstream's Augeas follows it
+    /// out of the guest, reading and saving; here it resolves in the guest.
+    @Test func absoluteSymlinksResolveInsideTheGuest() throws {
+        let outside = FileManager.default.temporaryDirectory.path + "/aug-outside-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let secret = "10.9.8.7 host-secret\n"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        try secret.write(toFile: outside + "/shadow-of-the-host", atomically: false, encoding: .utf8)
+        try withStandaloneDaemon { d in
+            let c = d.client
+            try Self.writeTree(d.sysroot)
+            try FileManager.default.removeItem(atPath: d.sysroot + "/etc/hosts")
+            try FileManager.default.createSymbolicLink(atPath: d.sysroot + "/etc/hosts",
+                                                       withDestinationPath: outside + "/shadow-of-the-host")
+
+            // The target is not in the guest: nothing is loaded for the
+            // file (upstream shows the host's line), and a save writes the
+            // guest's /etc/hosts (Augeas replaces a dangling link with the
+            // file), never the host's file.
+            try c.augInit(root: "/", flags: 0)
+            let loaded = try c.augMatch(augpath: "/files/etc/hosts/*/canonical")
+            #expect(loaded == [])
+            #expect(try c.augGet(augpath: "/files/etc/fstab/1/spec") == "UUID=abcd")
+            try c.augSet(augpath: "/files/etc/hosts/1/ipaddr", val: "192.0.2.1")
+            try c.augSet(augpath: "/files/etc/hosts/1/canonical", val: "written")
+            try c.augSave()
+            #expect(Self.read(outside + "/shadow-of-the-host") == secret)
+            #expect(Self.read(d.sysroot + "/etc/hosts").contains("192.0.2.1"))
+            #expect(!FileManager.default.fileExists(atPath: d.sysroot + outside + "/shadow-of-the-host"))
+
+            try FileManager.default.removeItem(atPath: d.sysroot + "/etc/hosts")
+            try FileManager.default.createSymbolicLink(atPath: d.sysroot + "/etc/hosts",
+                                                       withDestinationPath: outside + "/shadow-of-the-host")
+            try FileManager.default.createDirectory(atPath: d.sysroot + outside, withIntermediateDirectories: true)
+            // The target in the guest: it is the one read and saved.
+            try (Self.files["/etc/hosts"]!).write(toFile: d.sysroot + outside + "/shadow-of-the-host",
+                                                 atomically: false, encoding: .utf8)
+            // (a fresh handle: aug_load skips a file whose mtime, in
+            // seconds, has not changed since it was saved)
+            try c.augInit(root: "/", flags: 0)
+            let canonical = try c.augMatch(augpath: "/files/etc/hosts/*/canonical").map { try c.augGet(augpath: $0) }
+            #expect(canonical == ["localhost", "localhost"])
+            try c.augSet(augpath: "/files/etc/hosts/2/canonical", val: "guest-only")
+            try c.augSave()
+            #expect(Self.read(d.sysroot + outside + "/shadow-of-the-host") == "127.0.0.1 localhost\n::1 guest-only ip6-localhost\n")
+            #expect(Self.read(outside + "/shadow-of-the-host") == secret)
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: d.sysroot + "/etc/hosts")
+                    == outside + "/shadow-of-the-host")
+            // What aug_init shows as its root is upstream's (the appliance path).
+            #expect(try c.augGet(augpath: "/augeas/root") == d.sysroot + "/")
+
+            // A root that is itself a symlink to an absolute path: followed
+            // inside the guest too.
+            try FileManager.default.createDirectory(atPath: outside + "/etc", withIntermediateDirectories: true)
+            try secret.write(toFile: outside + "/etc/hosts", atomically: false, encoding: .utf8)
+            try FileManager.default.createDirectory(atPath: d.sysroot + outside + "/etc", withIntermediateDirectories: true)
+            try (Self.files["/etc/hosts"]!).write(toFile: d.sysroot + outside + "/etc/hosts", atomically: false, encoding: .utf8)
+            try FileManager.default.createSymbolicLink(atPath: d.sysroot + "/altroot", withDestinationPath: outside)
+            try c.augInit(root: "/altroot", flags: 0)
+            let altCanonical = try c.augMatch(augpath: "/files/etc/hosts/*/canonical").map { try c.augGet(augpath: $0) }
+            #expect(altCanonical == ["localhost", "localhost"])
+        }
+    }
+
+    /// The cost of the confinement: aug_load and aug_save hand over to a
+    /// thread and chroot; the tree calls run where they are called.
+    @Test func callsStayFast() throws {
+        try withStandaloneDaemon { d in
+            let c = d.client
+            try Self.writeTree(d.sysroot)
+            try c.augInit(root: "/", flags: 0)
+            let clock = ContinuousClock()
+            let gets = try clock.measure {
+                for _ in 0..<500 { _ = try c.augGet(augpath: "/files/etc/hosts/1/canonical") }
+            }
+            let loads = try clock.measure {
+                for i in 0..<50 {
+                    try c.augSet(augpath: "/files/etc/ssh/sshd_config/Port", val: "\(1000 + i)")
+                    try c.augSave()
+                    try c.augLoad()
+                }
+            }
+            print("augeas: aug_get \(gets / 500) a call; aug_set+aug_save+aug_load \(loads / 50) a round")
+            #expect(Self.read(d.sysroot + "/etc/ssh/sshd_config") == "# comment\nPermitRootLogin no\nPort 1049\n")
+            #expect(gets / 500 < .milliseconds(5))
+        }
+    }
+
+    /// Two consequences of the confinement that must not show: a lens
+    /// module loaded on demand (AUG_NO_MODL_AUTOLOAD) still comes from the
+    /// appliance, and an open handle does not keep the guest's filesystem
+    /// busy (umount works, then aug_load finds nothing).
+    @Test func lensesLoadOnDemandAndAnOpenHandleHoldsNoFilesystem() throws {
+        try withStandaloneDaemon(diskSizesMB: [64]) { d in
+            let c = d.client
+            try c.mkfs(fstype: "ext4", device: "/dev/sda")
+            try c.mount(mountable: "/dev/sda", mountpoint: "/")
+            try c.mkdir(path: "/etc")
+            try c.writeFile(path: "/etc/custom.conf", content: "a=1\nb=2\n", size: 0)
+            try c.augInit(root: "/", flags: 96)
+            #expect(try c.augMatch(augpath: "/files//*") == [])
+            try c.augTransform(lens: "Shellvars", file: "/etc/custom.conf", remove: nil)
+            try c.augLoad()
+            #expect(try c.augGet(augpath: "/files/etc/custom.conf/b") == "2")
+            try c.augSet(augpath: "/files/etc/custom.conf/a", val: "3")
+            try c.augSave()
+            try c.umount(pathordevice: "/")
+            try c.augLoad()
+            #expect(try c.augMatch(augpath: "/files/etc/custom.conf/*") == [])
+            try c.mount(mountable: "/dev/sda", mountpoint: "/")
+            #expect(try c.head(path: "/etc/custom.conf") == ["a=3", "b=2"])
+        }
+    }
 }

@@ -5,14 +5,35 @@ import CAugeas
 import GuestfsProtocol
 
 /// The aug_* calls: libaugeas in process, one handle per daemon as
-/// upstream keeps it, rooted at the guest's root. Errors read as upstream
-/// prints them: the call and its arguments, then Augeas's own message,
-/// minor message and details.
+/// upstream keeps it. Errors read as upstream prints them: the call and its
+/// arguments, then Augeas's own message, minor message and details.
+///
+/// Augeas opens files by path (root + path), so upstream's, rooted at
+/// /sysroot, follows an absolute symlink in the guest (/etc/hosts ->
+/// /etc/shadow) to the appliance's own file, reading and saving. Here the
+/// calls that touch files (aug_load, aug_save, and the load of aug_init)
+/// run on a thread of their own chrooted to the guest's root
+/// (ConfinedThread), with Augeas rooted at the guest path: every path and
+/// symlink resolves inside the guest. The tree calls (get, set, match, ...)
+/// touch no file and run where they are called. /augeas/root is set to
+/// what upstream shows (the appliance path of the root).
 final class AugeasHandle {
     let aug: OpaquePointer
+    private let files: ConfinedThread
+    private let guestRoot: String
 
-    init(_ aug: OpaquePointer) { self.aug = aug }
-    deinit { aug_close(aug) }
+    init(_ aug: OpaquePointer, files: ConfinedThread, guestRoot: String) {
+        self.aug = aug
+        self.files = files
+        self.guestRoot = guestRoot
+    }
+    deinit {
+        aug_close(aug)
+        files.stop()
+    }
+
+    /// body run with the guest's root as the root directory
+    func confined<T>(_ body: () throws -> T) throws -> T { try files.confined(in: guestRoot, body) }
 
     /// "CALL: ARGS: message: minor: details", from the handle's last error.
     func error(_ what: String) -> DaemonError {
@@ -42,18 +63,39 @@ extension Handlers {
     public func augInit(root: String, flags: Int32) throws {
         // A new init always drops the old handle first, as upstream.
         context.state[Self.augeasStateKey] = nil
-        // A root whose symlinks cannot be resolved (a loop) is passed as
-        // written, as upstream does: Augeas then finds no files under it.
+        // Augeas's root is a guest path, seen from inside the guest; a root
+        // whose symlinks cannot be resolved (a loop) is passed as written,
+        // as upstream does: Augeas then finds no files under it.
         let hostRoot = (try? context.resolve(root)) ?? context.sysroot.hostPath(root)
+        let augRoot = context.sysroot.guestPath(ofHost: hostRoot) ?? root
+        let files = try ConfinedThread()
         // AUG_NO_ERR_CLOSE keeps the handle on an error so its details can
-        // be reported; upstream passes the caller's flags with it.
-        let all = UInt32(bitPattern: flags) | AUG_NO_ERR_CLOSE.rawValue
-        guard let aug = aug_init(hostRoot, nil, all) else {
+        // be reported; upstream passes the caller's flags with it. The
+        // handle is made here (lens modules load from the appliance) and
+        // the files load confined (AUG_NO_LOAD, then aug_load).
+        // The standard lens folders are given relative (with AUG_NO_STDINC):
+        // the thread's working directory is the appliance's root, also
+        // while it is chrooted in the guest, so a lens module loaded on
+        // demand (AUG_NO_MODL_AUTOLOAD) comes from the appliance.
+        let userFlags = UInt32(bitPattern: flags)
+        let all = userFlags | AUG_NO_ERR_CLOSE.rawValue | AUG_NO_LOAD.rawValue | AUG_NO_STDINC.rawValue
+        let loadPath: String? = userFlags & AUG_NO_STDINC.rawValue != 0
+            ? nil : "usr/share/augeas/lenses:usr/share/augeas/lenses/dist"
+        guard let aug = try files.perform({ aug_init(augRoot, loadPath, all) }) else {
+            files.stop()
             throw DaemonError(message: "augeas initialization failed")
         }
-        let h = AugeasHandle(aug)
+        let h = AugeasHandle(aug, files: files, guestRoot: context.sysroot.hostPath("/"))
         if aug_error(aug) != Int32(AUG_NOERROR.rawValue) {
             throw h.error("aug_init: \(root) (flags \(flags))")
+        }
+        let shown = context.sysroot.hostPath(root)
+        _ = aug_set(aug, "/augeas/root", shown.hasSuffix("/") ? shown : shown + "/")
+        if UInt32(bitPattern: flags) & AUG_NO_LOAD.rawValue == 0 {
+            let r = try h.confined { aug_load(aug) }
+            if r == -1 || aug_error(aug) != Int32(AUG_NOERROR.rawValue) {
+                throw h.error("aug_init: \(root) (flags \(flags))")
+            }
         }
         context.state[Self.augeasStateKey] = h
     }
@@ -166,12 +208,12 @@ extension Handlers {
 
     public func augSave() throws {
         let h = try augeas("aug_save")
-        if aug_save(h.aug) == -1 { throw h.error("aug_save") }
+        if try h.confined({ aug_save(h.aug) }) == -1 { throw h.error("aug_save") }
     }
 
     public func augLoad() throws {
         let h = try augeas("aug_load")
-        if aug_load(h.aug) == -1 { throw h.error("aug_load") }
+        if try h.confined({ aug_load(h.aug) }) == -1 { throw h.error("aug_load") }
     }
 
     public func augTransform(lens: String, file: String, remove: Bool?) throws {
