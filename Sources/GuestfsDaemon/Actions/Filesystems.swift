@@ -319,7 +319,8 @@ extension Handlers {
     /// md devices (appliance only: on a host they are not the guest's).
     func fsMdDevices() -> [String] {
         guard context.inAppliance else { return [] }
-        return DeviceNames.directoryEntries("/sys/block").filter { $0.hasPrefix("md") }.sorted().map { "/dev/" + $0 }
+        // Running arrays in list_md_devices' order (md5 before md127), as upstream.
+        return mdArrayNames().map { "/dev/" + $0 }
     }
 
     /// LVs as /dev/VG/LV. On a host (standalone) only those whose PVs are

@@ -44,6 +44,9 @@ public enum OptionalGroups {
         // LVM (LVM.swift):
         // liblvm2cmd is linked in: LVM works wherever the daemon runs.
         c["lvm2"] = { _ in true }
+        // md RAID (Md.swift) and Windows dynamic disks (Ldm.swift):
+        c["mdadm"] = { $0.runner.has("mdadm") }
+        c["ldm"] = { $0.runner.has("ldmtool") }
         // Clevis.swift (1.54): the appliance has no clevis, like Debian 13's.
         c["clevisluks"] = { $0.runner.has("clevis-luks-unlock") }
         return c
