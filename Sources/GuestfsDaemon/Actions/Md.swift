@@ -99,6 +99,13 @@ extension Handlers {
         guard node.hasPrefix("/dev/md") else { return }
         let name = String(node.dropFirst(5))
         var st = stat()
+        // The kernel deletes the stopped array's disk from a work queue:
+        // wait for it (up to 2 s) before taking its node away.
+        var waited = 0
+        while stat("/sys/block/" + name, &st) == 0 && waited < 200 {
+            usleep(10_000)
+            waited += 1
+        }
         guard stat("/sys/block/" + name, &st) != 0, errno == ENOENT else { return }
         for entry in DeviceNames.directoryEntries("/dev/md") {
             let link = "/dev/md/" + entry
