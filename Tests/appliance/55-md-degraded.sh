@@ -9,10 +9,11 @@
 # them, as the comment in upstream's init intends.)
 source "$(dirname "$0")/lib.sh"
 
-for i in 1 2 3 4 5; do truncate -s 64M "$TMP/d$i.img"; done
+for i in 1 2 3 4 5; do truncate -s 32M "$TMP/d$i.img"; done
 drives=()
 for i in 1 2 3 4 5; do drives+=("add-drive $TMP/d$i.img format:raw"); done
 {
+    printf '%s\n' "${drives[@]}"
     echo run
     echo 'md-create r1 "/dev/sda /dev/sdb"'
     echo 'md-create /dev/md5 "/dev/sdc /dev/sdd /dev/sde" level:raid5'
@@ -22,7 +23,7 @@ for i in 1 2 3 4 5; do drives+=("add-drive $TMP/d$i.img format:raw"); done
     echo 'write /raid1 "mirrored on two disks"'
     echo 'umount /'
     echo 'mount /dev/md5 /'
-    echo 'fill-pattern "parity!" 20000000 /raid5'
+    echo 'fill-pattern "parity!" 4000000 /raid5'
     echo 'checksum md5 /raid5'
     echo 'umount /'
     echo 'md-stop /dev/md127'
