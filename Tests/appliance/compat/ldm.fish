@@ -7,6 +7,7 @@
 # list-filesystems: upstream's fails on these disks (sfdisk is asked for
 # the MBR type of the kernel's LDM partition 2, which the MBR lacks).
 run
+available "ldm"
 list-partitions
 list-ldm-volumes
 list-ldm-partitions

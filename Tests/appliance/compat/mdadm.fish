@@ -8,6 +8,7 @@
 # (Three disks only: the reference appliance's own disk is probed among
 # them, and with many disks it now and then takes a name before theirs.)
 run
+available "mdadm"
 part-init /dev/sda gpt
 part-init /dev/sdb gpt
 part-init /dev/sdc gpt
