@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CBlkid
+import SystemPackage
 import GuestfsProtocol
 
 /// Shared by the filesystem and mount handlers: running tools the way
@@ -319,7 +320,8 @@ extension Handlers {
     /// md devices (appliance only: on a host they are not the guest's).
     func fsMdDevices() -> [String] {
         guard context.inAppliance else { return [] }
-        return DeviceNames.directoryEntries("/sys/block").filter { $0.hasPrefix("md") }.sorted().map { "/dev/" + $0 }
+        // Running arrays in list_md_devices' order (md5 before md127), as upstream.
+        return mdArrayNames().map { "/dev/" + $0 }
     }
 
     /// LVs as /dev/VG/LV. On a host (standalone) only those whose PVs are
@@ -452,6 +454,11 @@ extension Handlers {
             guard let node = try? context.devices.node(for: name) else { continue }
             let parts = fsPartitions(of: node)
             if parts.isEmpty { try check(node) }
+            // An MBR dynamic disk's partitions are the kernel's view of its
+            // LDM extents: members of the disk group, whose filesystems are
+            // on /dev/mapper/ldm_vol_* (upstream means to skip them, but
+            // fails on them instead: sfdisk has no MBR entry to report).
+            if !parts.isEmpty && fsIsMBRDynamicDisk(node) { continue }
             partitions += parts
         }
         for dm in fsDeviceMapperDevices() where fsPartitions(of: dm).isEmpty { try check(dm) }
@@ -459,6 +466,18 @@ extension Handlers {
         for md in fsMdDevices() where fsPartitions(of: md).isEmpty { try check(md) }
         for lv in fsLogicalVolumes() { try check(lv.path) }
         return out
+    }
+
+    /// A disk whose MBR has a partition of type 0x42 (Windows LDM).
+    private func fsIsMBRDynamicDisk(_ node: String) -> Bool {
+        guard let fd = try? FileDescriptor.open(FilePath(node), .readOnly, options: [.closeOnExec]) else { return false }
+        let sector: [UInt8]? = try? fd.closeAfter {
+            var buffer = [UInt8](repeating: 0, count: 512)
+            let n = try buffer.withUnsafeMutableBytes { try fd.read(fromAbsoluteOffset: 0, into: $0) }
+            return n == 512 ? buffer : nil
+        }
+        guard let mbr = sector, mbr[510] == 0x55, mbr[511] == 0xAA else { return false }
+        return (0..<4).contains { mbr[446 + 16 * $0 + 4] == 0x42 }
     }
 
     /// Upstream skips MBR extended partitions and the Windows LDM,

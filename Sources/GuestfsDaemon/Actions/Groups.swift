@@ -46,6 +46,9 @@ public enum OptionalGroups {
         c["lvm2"] = { _ in true }
         // LUKS and BitLocker through cryptsetup (Luks.swift), as upstream:
         c["luks"] = { $0.runner.has("cryptsetup") }
+        // md RAID (Md.swift) and Windows dynamic disks (Ldm.swift):
+        c["mdadm"] = { $0.runner.has("mdadm") }
+        c["ldm"] = { $0.runner.has("ldmtool") }
         // Clevis.swift (1.54): the appliance has no clevis, like Debian 13's.
         c["clevisluks"] = { $0.runner.has("clevis-luks-unlock") }
         // rsync, SELinux and bootloaders (Rsync.swift, Selinux.swift,

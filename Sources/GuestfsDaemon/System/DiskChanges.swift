@@ -43,6 +43,10 @@ public enum DiskChanges {
         // LVM reports
         .pvs, .vgs, .lvs, .pvsFull, .vgsFull, .lvsFull, .pvuuid, .vguuid, .lvuuid, .vgpvuuids, .vglvuuids,
         .vgmeta, .isLv, .lvmCanonicalLvName,
+        // md and ldm reports (Md.swift, Ldm.swift)
+        .mdDetail, .mdStat, .listLdmVolumes, .listLdmPartitions, .ldmtoolScan, .ldmtoolScanDevices,
+        .ldmtoolDiskgroupName, .ldmtoolDiskgroupVolumes, .ldmtoolDiskgroupDisks, .ldmtoolVolumeType,
+        .ldmtoolVolumeHint, .ldmtoolVolumePartitions,
         // probing
         .vfsType, .vfsLabel, .vfsUuid, .blkid, .findfsUuid, .findfsLabel, .listFilesystems,
         .tune2fsL, .getE2label, .getE2uuid, .getE2attrs, .getE2generation, .xfsInfo, .vfsMinimumSize,
