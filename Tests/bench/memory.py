@@ -9,8 +9,9 @@ workload (part_disk, mkfs ext4, mount, write, cat), median of R rounds
 (ours and the reference alternately).
 --parallel: N appliances launched at the same time, each doing the small
 workload: wall time until all are done, the sum of their qemu VmRSS while
-all are still up, and the host's used memory (`free`: MemTotal -
-MemAvailable) before the launches and while all are up.
+all are still up, and the host's `free` (used and buff/cache) before the launches and while all
+are up (the difference shows whether the root image's page cache is
+shared).
 
 Prints one line per figure: "name ours ref ratio".
 """
@@ -42,13 +43,15 @@ def status_kib(pid, field):
     raise RuntimeError("no %s for pid %d" % (field, pid))
 
 
-def used_kib():
+def free_kib():
+    """(used, buff/cache) as free(1) counts them."""
     m = {}
     with open("/proc/meminfo") as f:
         for line in f:
             k, v = line.split(":")
             m[k] = int(v.split()[0])
-    return m["MemTotal"] - m["MemAvailable"]
+    cache = m["Buffers"] + m["Cached"] + m["SReclaimable"]
+    return m["MemTotal"] - m["MemFree"] - cache, cache
 
 
 def workload(which):
@@ -96,12 +99,12 @@ def parallel(which, n):
     for p in procs:
         p.start()
     time.sleep(0.5)
-    before = used_kib()
+    before = free_kib()
     t0 = time.perf_counter()
     start.set()
     got = [results.get() for _ in range(n)]
     wall = time.perf_counter() - t0
-    during = used_kib()
+    during = free_kib()
     release.set()
     for p in procs:
         p.join()
@@ -133,7 +136,8 @@ def main():
             o, r = res["ours"], res["ref"]
             line("N=%d: wall until all done (s)" % n, o[0], r[0], "s")
             line("N=%d: sum of qemu VmRSS (MB)" % n, o[1] / 1024, r[1] / 1024, "MB")
-            line("N=%d: host used memory, all up - before (MB)" % n, (o[3] - o[2]) / 1024, (r[3] - r[2]) / 1024, "MB")
+            line("N=%d: free: used, all up - before (MB)" % n, (o[3][0] - o[2][0]) / 1024, (r[3][0] - r[2][0]) / 1024, "MB")
+            line("N=%d: free: buff/cache, all up - before (MB)" % n, (o[3][1] - o[2][1]) / 1024, (r[3][1] - r[2][1]) / 1024, "MB")
 
 
 if __name__ == "__main__":
