@@ -9,7 +9,7 @@ workload (part_disk, mkfs ext4, mount, write, cat), median of R rounds
 (ours and the reference alternately).
 --parallel: N appliances launched at the same time, each doing the small
 workload: wall time until all are done, the sum of their qemu VmRSS while
-all are still up, and the host's `free` (used and buff/cache) before the launches and while all
+all are still up (and their Pss, where shared file pages count once), and the host's `free` (used and buff/cache) before the launches and while all
 are up (the difference shows whether the root image's page cache is
 shared).
 
@@ -41,6 +41,17 @@ def status_kib(pid, field):
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     raise RuntimeError("no %s for pid %d" % (field, pid))
+
+
+def pss_kib(pid):
+    """Proportional set size: file pages shared by N processes count 1/N
+    in each (the kernel file, the root image's page cache if mapped, qemu's
+    own binary)."""
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    raise RuntimeError("no Pss for pid %d" % pid)
 
 
 def free_kib():
@@ -82,9 +93,9 @@ def child(which, start, results, release):
     t0 = time.perf_counter()
     try:
         g, pid = workload(which)
-        results.put((time.perf_counter() - t0, status_kib(pid, "VmRSS"), None))
+        results.put((time.perf_counter() - t0, status_kib(pid, "VmRSS"), None, pid))
     except Exception as e:  # reported by the parent
-        results.put((0, 0, str(e)))
+        results.put((0, 0, str(e), 0))
         return
     release.wait()
     g.shutdown()
@@ -105,13 +116,14 @@ def parallel(which, n):
     got = [results.get() for _ in range(n)]
     wall = time.perf_counter() - t0
     during = free_kib()
+    pss = sum(pss_kib(pid) for _, _, e, pid in got if not e)
     release.set()
     for p in procs:
         p.join()
-    errors = [e for _, _, e in got if e]
+    errors = [e for _, _, e, _ in got if e]
     if errors:
         raise RuntimeError("%s: %s" % (which, errors[0]))
-    return wall, sum(r for _, r, _ in got), before, during
+    return wall, sum(r for _, r, _, _ in got), before, during, pss
 
 
 def line(name, ours, ref, unit):
@@ -136,6 +148,7 @@ def main():
             o, r = res["ours"], res["ref"]
             line("N=%d: wall until all done (s)" % n, o[0], r[0], "s")
             line("N=%d: sum of qemu VmRSS (MB)" % n, o[1] / 1024, r[1] / 1024, "MB")
+            line("N=%d: sum of qemu Pss (MB)" % n, o[4] / 1024, r[4] / 1024, "MB")
             line("N=%d: free: used, all up - before (MB)" % n, (o[3][0] - o[2][0]) / 1024, (r[3][0] - r[2][0]) / 1024, "MB")
             line("N=%d: free: buff/cache, all up - before (MB)" % n, (o[3][1] - o[2][1]) / 1024, (r[3][1] - r[2][1]) / 1024, "MB")
 
