@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 
 $PY -c 'import guestfs' 2>/dev/null || skip "python3-guestfs is not installed"
-[[ -s $OURS/initramfs.x86_64.img ]] || "$ROOT/appliance-build/build"
+[[ -s $OURS/root || -s $OURS/initramfs.x86_64.img ]] || "$ROOT/appliance-build/build"
 seed=${FRESH_STATE_SEED:-$(date +%s)}
 if ! $PY "$ROOT/Tests/appliance/fresh_state.py" "$OURS" "$seed" "${FRESH_STATE_STEPS:-10}" >"$TMP/out" 2>&1; then
     show_out "$TMP/out" 80

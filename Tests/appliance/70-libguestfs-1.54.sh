@@ -14,7 +14,7 @@ if ! bash "$ROOT/scripts/debian13-root" build; then
     [[ -f $(bash "$ROOT/scripts/debian13-root" path)/.guestfsd-tests-complete ]] ||
         skip "could not build the Debian 13 root (no network to the Debian archive?)"
 fi
-[[ -s $OURS/initramfs.x86_64.img ]] || fail "no appliance at $OURS"
+[[ -s $OURS/root || -s $OURS/initramfs.x86_64.img ]] || fail "no appliance at $OURS"
 
 # file-architecture.fish's samples need the cross libcs the host has and
 # the Debian 13 root lacks: made here, copied inside (make-arch-samples).

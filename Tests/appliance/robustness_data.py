@@ -34,7 +34,7 @@ def skip(why):
 
 if not shutil.which("qemu-system-x86_64"):
     skip("qemu-system-x86_64 is not installed")
-if not (os.path.exists(os.path.join(APPLIANCE, "vmlinuz.x86_64")) and os.path.exists(os.path.join(APPLIANCE, "initramfs.x86_64.img"))):
+if not (os.path.exists(os.path.join(APPLIANCE, "root")) or os.path.exists(os.path.join(APPLIANCE, "initramfs.x86_64.img"))):
     skip(f"no appliance in {APPLIANCE} (build it with appliance-build/build)")
 try:
     import guestfs

@@ -181,7 +181,9 @@ def daemon_peak_rss_kib(which):
 
 def appliance_size_mb(which):
     if which == "ours":
-        files = [os.path.join(OURS, f) for f in ("vmlinuz.x86_64", "initramfs.x86_64.img")]
+        names = ("kernel", "initrd", "root") if os.path.exists(os.path.join(OURS, "root")) \
+            else ("vmlinuz.x86_64", "initramfs.x86_64.img")
+        files = [os.path.join(OURS, f) for f in names]
     else:
         d = "/var/tmp/.guestfs-%d/appliance.d" % os.getuid()
         files = [os.path.join(d, f) for f in ("kernel", "initrd", "root")]

@@ -63,13 +63,36 @@ public struct DeviceNames: Sendable {
             return drives.indices.map { "/dev/sd" + Self.letters(forIndex: $0) }
         }
         var disks: [(Int, String)] = []
-        for name in Self.directoryEntries(sysBlock) {
+        let root = sysBlock == "/sys/block" ? Self.rootDisk : nil
+        for name in Self.directoryEntries(sysBlock) where name != root {
             guard let (index, partition) = Self.parseDiskName("/dev/" + name), partition.isEmpty else { continue }
             disks.append((index, name))
         }
         // Upstream sorts by the letters as a number: sdz before sdaa.
         return disks.sorted { $0.0 < $1.0 }.map { "/dev/sd" + Self.letters(forIndex: $0.0) }
     }
+
+    /// The disk (e.g. "sdb") that holds the appliance's own root filesystem,
+    /// or nil when / is not on a disk (the initramfs appliance). In a
+    /// "fixed" appliance libguestfs attaches the root image as the last
+    /// disk; like upstream's daemon we leave it out of the device lists
+    /// (the library's drive indexes count only the user's disks).
+    static let rootDisk: String? = {
+        var st = stat()
+        guard stat("/", &st) == 0 else { return nil }
+        let dev = UInt64(st.st_dev)
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff))
+        let minor = (dev & 0xff) | ((dev >> 12) & ~UInt64(0xff))
+        guard major != 0 else { return nil }
+        let sys = "/sys/dev/block/\(major):\(minor)"
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink(sys, &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        // .../block/sdb or .../block/sdb/sdb1 (a partition: its disk)
+        var parts = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self).split(separator: "/")
+        if access(sys + "/partition", F_OK) == 0, parts.count > 1 { parts.removeLast() }
+        return parts.last.map(String.init)
+    }()
 
     /// The node to open for a name the library sent. Names that are not
     /// disks or partitions (/dev/mapper/..., /dev/VG/LV, /dev/md0) pass
