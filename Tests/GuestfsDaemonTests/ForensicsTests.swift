@@ -286,6 +286,11 @@ struct TskTests {
             let f = daemonError { _ = try find(c, "/dev/sda", 2) }
             #expect(f?.message == "tsk_fs_open_img: Cannot determine file system type")
             #expect(daemonErrno { _ = try walk(c, "/dev/sdz") } != nil)
+            // The three groups are reported available.
+            for group in ["sleuthkit", "libtsk", "libyara"] {
+                #expect(try c.internalFeatureAvailable(group: group) == 0, "\(group)")
+                #expect(try c.availableAllGroups().contains(group), "\(group)")
+            }
             try c.mkfs(fstype: "vfat", device: "/dev/sda")
             #expect(try walk(c, "/dev/sda").contains { $0.tskName == "$FAT1" })
         }

@@ -21,6 +21,8 @@ write /small "hello deleted world\n"
 mkdir /dir
 write /dir/kept "kept\n"
 fill-pattern "deleted!" 30000 /gone
+# on the disk before they are deleted (ext4 allocates late)
+sync
 rm /small
 rm /gone
 umount-all
