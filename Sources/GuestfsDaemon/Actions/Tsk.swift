@@ -39,8 +39,9 @@ extension Handlers {
                 | TSK_FS_DIR_WALK_FLAG_RECURSE.rawValue | TSK_FS_DIR_WALK_FLAG_NOORPHAN.rawValue)
         let failed = withExtendedLifetime(walk) {
             tsk_fs_dir_walk(fs, fs.pointee.root_inum, flags, { file, path, context in
-                let walk = Unmanaged<TskWalk>.fromOpaque(context!).takeUnretainedValue()
-                return walk.visit(file!, path: path!)
+                guard let context, let file else { return TSK_WALK_CONT }
+                let walk = Unmanaged<TskWalk>.fromOpaque(context).takeUnretainedValue()
+                return walk.visit(file, path: path)
             }, Unmanaged.passUnretained(walk).toOpaque()) != 0
         }
         if let error = walk.error { throw error }
@@ -72,7 +73,7 @@ private final class TskWalk {
         self.rootInode = rootInode
     }
 
-    func visit(_ file: UnsafeMutablePointer<TSK_FS_FILE>, path: UnsafePointer<CChar>) -> TSK_WALK_RET_ENUM {
+    func visit(_ file: UnsafeMutablePointer<TSK_FS_FILE>, path: UnsafePointer<CChar>?) -> TSK_WALK_RET_ENUM {
         guard let name = file.pointee.name else { return TSK_WALK_CONT }
         if let inode, name.pointee.meta_addr != inode { return TSK_WALK_CONT }
         if isDotEntry(name.pointee) { return TSK_WALK_CONT }
@@ -98,14 +99,14 @@ private final class TskWalk {
 
     /// tsk_dirent, encoded in place: names and link targets go as their
     /// raw bytes (a deleted entry's name need not be UTF-8).
-    private func encodeDirent(_ file: TSK_FS_FILE, name: TSK_FS_NAME, path: UnsafePointer<CChar>) {
+    private func encodeDirent(_ file: TSK_FS_FILE, name: TSK_FS_NAME, path: UnsafePointer<CChar>?) {
         xdr.write(name.meta_addr as UInt64)
         xdr.writeChar(Self.typeCode(name.type))
         let meta = file.meta?.pointee
         xdr.write((meta.map { Int64($0.size) } ?? -1) as Int64)
         // tsk_name: the path of the entry's directory (relative to the
         // root, with its trailing slash) and the entry's name.
-        let pathLength = strlen(path)
+        let pathLength = path.map { strlen($0) } ?? 0
         let nameLength = name.name.map { strlen($0) } ?? 0
         xdr.write(UInt32(pathLength + nameLength))
         xdr.writeRaw(UnsafeRawBufferPointer(start: path, count: pathLength))
