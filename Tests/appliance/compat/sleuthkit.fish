@@ -13,7 +13,9 @@ available sleuthkit
 part-init /dev/sda mbr
 part-add /dev/sda p 2048 18431
 part-add /dev/sda p 18432 -2048
-mkfs ext4 /dev/sda1
+# no orphan file: Debian 13's mke2fs (1.54's reference) would put one in
+# inode 12 and number the files one higher
+mkfs ext4 /dev/sda1 features:^orphan_file
 mkfs ntfs /dev/sda2
 mount /dev/sda1 /
 fill-pattern "forensics" 20000 /big

@@ -14,7 +14,9 @@ part-add /dev/sda p 18432 34815
 part-add /dev/sda p 34816 100351
 part-add /dev/sda p 100352 -2048
 mkfs ext2 /dev/sda1
-mkfs ext4 /dev/sda2
+# no orphan file: Debian 13's mke2fs (1.54's reference) would put one in
+# inode 12 and number the files one higher
+mkfs ext4 /dev/sda2 features:^orphan_file
 mkfs vfat /dev/sda3
 mkfs ntfs /dev/sda4
 mount /dev/sda1 /
