@@ -49,6 +49,9 @@ let package = Package(
                        providers: [.apt(["libhivex-dev"])]),
         .systemLibrary(name: "CAugeas", path: "Sources/CAugeas", pkgConfig: "augeas",
                        providers: [.apt(["libaugeas-dev"])]),
+        // libselinux for getcon/setcon (upstream links it too).
+        .systemLibrary(name: "CSelinux", path: "Sources/CSelinux", pkgConfig: "libselinux",
+                       providers: [.apt(["libselinux1-dev"])]),
         // OS inspection: pure logic over a guest-filesystem reader, tested
         // on directory trees (the daemon supplies the reader).
         .target(name: "GuestfsInspection"),
@@ -57,6 +60,7 @@ let package = Package(
             dependencies: [
                 "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap",
                 "CRpm", "CHivex", "CAugeas", "CSystemd", "CTsk", "CYara", "GuestfsInspection",
+                "CSelinux",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // Flags parsed by hand (DaemonOptions): no Foundation in the daemon.

@@ -51,6 +51,14 @@ public enum OptionalGroups {
         c["lvm2"] = { _ in true }
         // Clevis.swift (1.54): the appliance has no clevis, like Debian 13's.
         c["clevisluks"] = { $0.runner.has("clevis-luks-unlock") }
+        // rsync, SELinux and bootloaders (Rsync.swift, Selinux.swift,
+        // Bootloaders.swift); libselinux is linked in.
+        c["rsync"] = { $0.runner.has("rsync") }
+        c["selinux"] = { _ in true }
+        c["selinuxrelabel"] = { $0.runner.has("setfiles") }
+        c["syslinux"] = { $0.runner.has("syslinux") }
+        c["extlinux"] = { $0.runner.has("extlinux") }
+        c["grub"] = { $0.runner.has("grub-install") }
         return c
     }()
 }

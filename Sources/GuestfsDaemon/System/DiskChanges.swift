@@ -31,7 +31,7 @@ public enum DiskChanges {
     /// Calls that read the disks (or nothing) and write no block device.
     static let readOnly: Set<Procedure> = [
         // daemon
-        .pingDaemon, .echoDaemon, .getUmask, .availableAllGroups, .internalFeatureAvailable,
+        .pingDaemon, .echoDaemon, .getUmask, .availableAllGroups, .internalFeatureAvailable, .getcon,
         .filesystemAvailable,
         // devices and partition tables
         .listDevices, .listPartitions, .listDmDevices, .listMdDevices, .listDiskLabels, .list9p,

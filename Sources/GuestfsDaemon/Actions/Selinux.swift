@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSelinux
+
+/// SELinux: the daemon's own security context through libselinux (group
+/// "selinux"; the appliance loads no policy, so getcon reads whatever the
+/// kernel's active security module answers, AppArmor's "unconfined" on
+/// Debian's kernel), and selinux_relabel (group "selinuxrelabel"):
+/// setfiles(8) with the guest's file_contexts, which needs no loaded
+/// policy.
+extension Handlers {
+    public func getcon() throws -> String {
+        var raw: UnsafeMutablePointer<CChar>? = nil
+        guard CSelinux.getcon(&raw) == 0, let raw else { throw DaemonError.system("getcon") }
+        defer { freecon(raw) }
+        return String(cString: raw)
+    }
+
+    public func setcon(context securityContext: String) throws {
+        guard CSelinux.setcon(securityContext) == 0 else { throw DaemonError.system("setcon") }
+    }
+
+    public func selinuxRelabel(specfile: String, path: String, force: Bool?) throws {
+        guard context.isGroupAvailable("selinuxrelabel") else { throw DaemonError.unavailableFeature("selinuxrelabel") }
+        let root = context.sysroot.root
+        // The spec file is a plain string: an absolute one is the guest's,
+        // resolved inside it; anything else is glued to the sysroot as
+        // upstream does.
+        let spec = specfile.hasPrefix("/") ? try context.resolve(specfile) : root + specfile
+        var argv = ["setfiles"]
+        if force == true { argv.append("-F") }
+        // Never relabel the pseudo filesystems' mountpoints.
+        for dir in ["/dev", "/proc", "/selinux", "/sys"] {
+            argv += ["-e", context.sysroot.hostPath(dir)]
+        }
+        // -m: do not put every other mountpoint on the exclude list;
+        // -C: exit status 1 means "some files could not be relabelled",
+        // which is not a failure. Older setfiles lack them (probed as
+        // upstream does, by the "invalid option" message).
+        let hasC = setfilesHasOption("C")
+        if setfilesHasOption("m") { argv.append("-m") }
+        if hasC { argv.append("-C") }
+        if !root.isEmpty { argv += ["-r", root] }
+        argv.append(context.verbose ? "-v" : "-q")
+        argv += [spec, try context.resolve(path)]
+        let r = try context.runner.run(argv)
+        guard r.status == 0 || (r.status == 1 && hasC) else {
+            throw DaemonError(message: r.stderrString.trimmingTrailingNewlines())
+        }
+    }
+
+    /// setfiles with only `-X` prints its usage, and "invalid option --
+    /// 'X'" first when it does not know X.
+    private func setfilesHasOption(_ option: Character) -> Bool {
+        guard let r = try? context.runner.run(["setfiles", "-\(option)"]) else { return false }
+        return !r.stderrString.contains("'\(option)'")
+    }
+}
