@@ -38,6 +38,13 @@ let package = Package(
         // libsystemd's sd-journal in process for the journal calls.
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd",
                        providers: [.apt(["libsystemd-dev"])]),
+        // libtsk (sleuthkit, C++ with a C API) in process for
+        // filesystem_walk and find_inode, as upstream.
+        .systemLibrary(name: "CTsk", path: "Sources/CTsk", pkgConfig: "tsk",
+                       providers: [.apt(["libtsk-dev"])]),
+        // libyara in process for yara_load and yara_scan, as upstream.
+        .systemLibrary(name: "CYara", path: "Sources/CYara", pkgConfig: "yara",
+                       providers: [.apt(["libyara-dev"])]),
         .systemLibrary(name: "CHivex", path: "Sources/CHivex", pkgConfig: "hivex",
                        providers: [.apt(["libhivex-dev"])]),
         .systemLibrary(name: "CAugeas", path: "Sources/CAugeas", pkgConfig: "augeas",
@@ -52,7 +59,7 @@ let package = Package(
             name: "GuestfsDaemon",
             dependencies: [
                 "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap",
-                "CRpm", "CHivex", "CAugeas", "CSystemd", "GuestfsInspection",
+                "CRpm", "CHivex", "CAugeas", "CSystemd", "CTsk", "CYara", "GuestfsInspection",
                 "CSelinux",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),

@@ -24,6 +24,11 @@ public enum OptionalGroups {
         c["hivex"] = { _ in true }
         // libsystemd's sd-journal is linked in (Journal.swift):
         c["journal"] = { _ in true }
+        // Forensics (Sleuthkit.swift, Tsk.swift, Yara.swift): sleuthkit's
+        // icat and blkls run as tools; libtsk and libyara are linked in.
+        c["sleuthkit"] = { $0.runner.has("icat") && $0.runner.has("blkls") }
+        c["libtsk"] = { _ in true }
+        c["libyara"] = { _ in true }
         // Devices and partitions (Devices.swift, Partitions.swift):
         c["blkdiscard"] = { _ in true }
         c["blkdiscardzeroes"] = { _ in true }

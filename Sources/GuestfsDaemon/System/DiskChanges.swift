@@ -60,6 +60,9 @@ public enum DiskChanges {
         .tail, .tailN, .grep, .egrep, .fgrep, .grepi, .egrepi, .fgrepi, .zgrep, .zgrepi, .realpath,
         .readlink, .caseSensitivePath, .getxattrs, .lgetxattrs, .getxattr, .lgetxattr, .getcon,
         .mounts, .mountpoints, .df, .dfH, .du,
+        // forensics (sleuthkit, libtsk, libyara)
+        .downloadInode, .downloadBlocks, .internalFilesystemWalk, .internalFindInode,
+        .yaraLoad, .yaraDestroy, .internalYaraScan,
     ]
 
     /// Whether `procedure` may write a block device.
