@@ -6,16 +6,7 @@ import Testing
 /// A host command's stdout as bytes (the downloads compared with it are
 /// binary).
 func hostBytes(_ argv: [String]) throws -> [UInt8] {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = argv
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return [UInt8](data)
+    try hostRun(argv).stdout
 }
 
 /// The XDR structs of a download, one after the other, as the library

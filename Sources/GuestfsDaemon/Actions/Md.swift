@@ -120,7 +120,7 @@ extension Handlers {
         let name = md.hasPrefix("/dev/") ? String(md.dropFirst(5)) : md
         let contents: [UInt8]
         do {
-            contents = try Self.mdReadProcFile("/proc/mdstat")
+            contents = try FileOps.readAll("/proc/mdstat")
         } catch let e as Errno {
             throw DaemonError(e.rawValue, "fopen: /proc/mdstat: \(errnoDescription(e.rawValue))")
         }
@@ -170,20 +170,5 @@ extension Handlers {
         let digits = chars.prefix { $0.isASCII && Int(String($0), radix: radix) != nil }
         guard !digits.isEmpty, let v = Int64(String(digits), radix: radix) else { return nil }
         return Int32(truncatingIfNeeded: negative ? -v : v)
-    }
-
-    /// A /proc file's whole contents (their size is not known beforehand).
-    static func mdReadProcFile(_ path: String) throws -> [UInt8] {
-        let fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
-        return try fd.closeAfter {
-            var data: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
-                if n == 0 { break }
-                data += buffer[0..<n]
-            }
-            return data
-        }
     }
 }

@@ -144,6 +144,15 @@ func daemonError(_ body: () throws -> Void) -> (errno: String, message: String)?
 /// outcomes independently of the daemon).
 @discardableResult
 func host(_ argv: [String], allowFailure: Bool = false) throws -> String {
+    let (data, status) = try hostRun(argv)
+    if !allowFailure && status != 0 {
+        throw GuestfsClientError.protocolViolation("\(argv.joined(separator: " ")) exited \(status)")
+    }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// A host command's stdout as bytes and its exit status (stderr dropped).
+func hostRun(_ argv: [String]) throws -> (stdout: [UInt8], status: Int32) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = argv
@@ -153,8 +162,5 @@ func host(_ argv: [String], allowFailure: Bool = false) throws -> String {
     try p.run()
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    if !allowFailure && p.terminationStatus != 0 {
-        throw GuestfsClientError.protocolViolation("\(argv.joined(separator: " ")) exited \(p.terminationStatus)")
-    }
-    return String(decoding: data, as: UTF8.self)
+    return ([UInt8](data), p.terminationStatus)
 }
