@@ -121,11 +121,8 @@ extension Handlers {
         for name in DeviceNames.directoryEntries(dir).sorted() where name != "control" {
             let path = dir + "/" + name
             var st = stat()
-            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFBLK else { continue }
-            let rdev = UInt64(st.st_rdev)
-            let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~UInt64(0xfff))
-            let minor = (rdev & 0xff) | ((rdev >> 12) & ~UInt64(0xff))
-            let sys = "/sys/dev/block/\(major):\(minor)"
+            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFBLK,
+                  let sys = DeviceNames.sysDevBlockPath(st.st_rdev) else { continue }
             // A public LV's d-m uuid is "LVM-" + VG uuid + LV uuid, no suffix.
             let uuid = Self.readSysfsLine(sys + "/dm/uuid")
             if uuid.hasPrefix("LVM-") && uuid.count == 4 + 64 { continue }

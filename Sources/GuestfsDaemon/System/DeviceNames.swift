@@ -79,12 +79,7 @@ public struct DeviceNames: Sendable {
     /// (the library's drive indexes count only the user's disks).
     static let rootDisk: String? = {
         var st = stat()
-        guard stat("/", &st) == 0 else { return nil }
-        let dev = UInt64(st.st_dev)
-        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff))
-        let minor = (dev & 0xff) | ((dev >> 12) & ~UInt64(0xff))
-        guard major != 0 else { return nil }
-        let sys = "/sys/dev/block/\(major):\(minor)"
+        guard stat("/", &st) == 0, let sys = sysDevBlockPath(st.st_dev) else { return nil }
         var buf = [CChar](repeating: 0, count: 4096)
         let n = readlink(sys, &buf, buf.count - 1)
         guard n > 0 else { return nil }
@@ -93,6 +88,17 @@ public struct DeviceNames: Sendable {
         if access(sys + "/partition", F_OK) == 0, parts.count > 1 { parts.removeLast() }
         return parts.last.map(String.init)
     }()
+
+    /// /sys/dev/block/MAJOR:MINOR for a block device number (glibc's
+    /// major/minor encoding), nil for major 0 (no block device: tmpfs,
+    /// the initramfs).
+    static func sysDevBlockPath(_ dev: dev_t) -> String? {
+        let d = UInt64(dev)
+        let major = ((d >> 8) & 0xfff) | ((d >> 32) & ~UInt64(0xfff))
+        let minor = (d & 0xff) | ((d >> 12) & ~UInt64(0xff))
+        guard major != 0 else { return nil }
+        return "/sys/dev/block/\(major):\(minor)"
+    }
 
     /// The node to open for a name the library sent. Names that are not
     /// disks or partitions (/dev/mapper/..., /dev/VG/LV, /dev/md0) pass
