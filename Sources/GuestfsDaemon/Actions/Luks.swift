@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CGuestfsShim
+import SystemPackage
 
 /// luks: LUKS1/LUKS2 (and BitLocker) volumes through the `cryptsetup` tool,
 /// with the command lines upstream's daemon uses. Keys never reach a
@@ -101,7 +102,7 @@ extension Handlers {
     public func luksUuid(device: String) throws -> String {
         try luksRequireGroup()
         let r = try luksRun(["cryptsetup", "luksUUID", device], ocamlStyle: false)
-        return r.stdoutString.luksTrimmed()
+        return r.stdoutString.fsTrimming(" \t\n\r")
     }
 
     // MARK: helpers
@@ -146,46 +147,29 @@ extension Handlers {
     /// memfd of this process, /proc/PID/fd/N); the memfds are overwritten
     /// with zeros and closed afterwards, whatever happens.
     private func withKeyFiles<T>(_ keys: [String], _ body: ([String]) throws -> T) throws -> T {
-        var fds: [Int32] = []
-        var lengths: [Int] = []
+        var files: [(fd: FileDescriptor, length: Int)] = []
         defer {
-            for (fd, n) in zip(fds, lengths) {
-                var zeros = [UInt8](repeating: 0, count: max(n, 1))
-                _ = zeros.withUnsafeMutableBytes { Glibc.pwrite(fd, $0.baseAddress, n, 0) }
-                _ = ftruncate(fd, 0)
-                zeros.removeAll()
-                Glibc.close(fd)
+            for (fd, n) in files {
+                let zeros = [UInt8](repeating: 0, count: n)
+                _ = try? fd.writeAll(toAbsoluteOffset: 0, zeros)
+                _ = ftruncate(fd.rawValue, 0)
+                try? fd.close()
             }
         }
         for key in keys {
-            let fd = guestfs_shim_secret_memfd()
-            guard fd >= 0 else { throw DaemonError.system("memfd_create") }
-            fds.append(fd)
+            let raw = guestfs_shim_secret_memfd()
+            guard raw >= 0 else { throw DaemonError.system("memfd_create") }
+            let fd = FileDescriptor(rawValue: raw)
             var bytes = Array(key.utf8)
-            lengths.append(bytes.count)
-            let written = bytes.withUnsafeMutableBytes { buf -> Int in
-                defer { guestfs_shim_wipe(buf.baseAddress, buf.count) }
-                var done = 0
-                while done < buf.count {
-                    let n = Glibc.write(fd, buf.baseAddress! + done, buf.count - done)
-                    if n < 0 { if errno == EINTR { continue }; return -1 }
-                    done += n
-                }
-                return done
+            files.append((fd, bytes.count))
+            defer { bytes.withUnsafeMutableBytes { guestfs_shim_wipe($0.baseAddress, $0.count) } }
+            do {
+                _ = try bytes.withUnsafeBytes { try fd.writeAll($0) }
+            } catch let e as Errno {
+                throw DaemonError.system("write", errno: e.rawValue)
             }
-            bytes.removeAll()
-            guard written >= 0 else { throw DaemonError.system("write") }
         }
         let pid = getpid()
-        return try body(fds.map { "/proc/\(pid)/fd/\($0)" })
-    }
-}
-
-extension String {
-    fileprivate func luksTrimmed() -> String {
-        var s = Substring(self)
-        while let c = s.last, c == "\n" || c == " " || c == "\t" || c == "\r" { s.removeLast() }
-        while let c = s.first, c == "\n" || c == " " || c == "\t" || c == "\r" { s.removeFirst() }
-        return String(s)
+        return try body(files.map { "/proc/\(pid)/fd/\($0.fd.rawValue)" })
     }
 }
