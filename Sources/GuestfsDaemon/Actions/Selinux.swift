@@ -51,9 +51,14 @@ extension Handlers {
     }
 
     /// setfiles with only `-X` prints its usage, and "invalid option --
-    /// 'X'" first when it does not know X.
+    /// 'X'" first when it does not know X. Asked once per daemon (the
+    /// appliance's setfiles does not change), as upstream caches it.
     private func setfilesHasOption(_ option: Character) -> Bool {
+        let key = "selinux.setfiles.\(option)"
+        if let known = context.state[key] as? Bool { return known }
         guard let r = try? context.runner.run(["setfiles", "-\(option)"]) else { return false }
-        return !r.stderrString.contains("'\(option)'")
+        let has = !r.stderrString.contains("'\(option)'")
+        context.state[key] = has
+        return has
     }
 }
