@@ -14,11 +14,8 @@ extension Handlers {
     /// a tmpfs in the appliance) and sends it.
     public func mksquashfs(path: String, filename: FileOutSink, compress: String?, excludes: [String]?) throws {
         let source = try context.resolve(path)
-        var template = Array("/var/tmp/squashfs.XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw DaemonError.system("mkstemp") }
-        Glibc.close(fd)
-        let image = cString(template)
+        let (fd, image) = try FileOps.makeTemporary("/var/tmp/squashfs.XXXXXX")
+        try? fd.close()
         defer { unlink(image) }
         var excludeFile: String?
         defer { if let excludeFile { unlink(excludeFile) } }

@@ -9,6 +9,16 @@ import SystemPackage
 /// Stat, FileContent, Xattrs). They keep errno from the failing call so the
 /// caller can build upstream's "context: strerror" message.
 enum FileOps {
+    /// A new, empty file made by mkstemp(3) from `template` (a path ending
+    /// in XXXXXX): its open descriptor and its path. The caller closes and
+    /// unlinks it.
+    static func makeTemporary(_ template: String) throws -> (fd: FileDescriptor, path: String) {
+        var name = Array(template.utf8CString)
+        let fd = name.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw DaemonError.system("mkstemp") }
+        return (FileDescriptor(rawValue: fd), cString(name))
+    }
+
     /// A whole (small) file's bytes: sysfs attributes, guest configuration.
     static func readAll(_ hostPath: String) throws -> [UInt8] {
         let fd = try FileDescriptor.open(FilePath(hostPath), .readOnly, options: [.closeOnExec])

@@ -205,11 +205,8 @@ extension Handlers {
 
     /// The VG's metadata as `vgcfgbackup` writes it.
     public func vgmeta(vgname: String) throws -> [UInt8] {
-        var template = Array("/tmp/vgmetaXXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw DaemonError.system("mkstemp") }
-        close(fd)
-        let tmp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let (fd, tmp) = try FileOps.makeTemporary("/tmp/vgmetaXXXXXX")
+        try? fd.close()
         defer { unlink(tmp) }
         try lvmChecked(["vgcfgbackup", "-f", tmp, vgname], prefix: "vgcfgbackup: ")
 

@@ -527,11 +527,7 @@ enum TransferIO {
 
     /// A temporary file of patterns, one a line, for tar -X.
     static func makeExcludeFile(function: String, patterns: [String]) throws -> String {
-        var template = Array("/tmp/excludesXXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw DaemonError.system("mkstemp") }
-        let path = cString(template)
-        let file = FileDescriptor(rawValue: fd)
+        let (file, path) = try FileOps.makeTemporary("/tmp/excludesXXXXXX")
         do {
             for p in patterns {
                 if p.contains("\n") {

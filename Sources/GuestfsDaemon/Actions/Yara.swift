@@ -28,15 +28,12 @@ extension Handlers {
     /// Loads rules, compiled (by yarac) or as source, replacing those
     /// loaded before (which are gone even when the new ones fail).
     public func yaraLoad(filename: FileInStream) throws {
-        var template = Array("/tmp/yaraXXXXXX".utf8CString)
-        let raw = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard raw >= 0 else { throw DaemonError.system("mkstemp") }
-        let path = cString(template)
+        let (file, path) = try FileOps.makeTemporary("/tmp/yaraXXXXXX")
         defer { unlink(path) }
-        try FileDescriptor(rawValue: raw).closeAfter {
+        try file.closeAfter {
             while let chunk = try filename.nextChunk() {
                 do {
-                    _ = try FileDescriptor(rawValue: raw).writeAll(chunk)
+                    _ = try file.writeAll(chunk)
                 } catch let e as Errno {
                     throw DaemonError.system("write: \(path)", errno: e.rawValue)
                 }
