@@ -19,9 +19,13 @@ let package = Package(
         // no I/O, tested without root.
         .target(name: "GuestfsFileFormats"),
         .target(name: "CGuestfsShim"),
+        // Libraries loaded on first use (dlopen) instead of at every start:
+        // trampolines for the functions the daemon calls in them, generated
+        // by scripts/gen-lazy-stubs. Their module maps below link nothing.
+        .target(name: "CGuestfsLazy"),
         .systemLibrary(name: "CBlkid", path: "Sources/CBlkid", pkgConfig: "blkid",
                        providers: [.apt(["libblkid-dev"])]),
-        .systemLibrary(name: "CParted", path: "Sources/CParted", pkgConfig: "libparted",
+        .systemLibrary(name: "CParted", path: "Sources/CParted",
                        providers: [.apt(["libparted-dev"])]),
         .systemLibrary(name: "CExt2fs", path: "Sources/CExt2fs", pkgConfig: "ext2fs",
                        providers: [.apt(["libext2fs-dev"])]),
@@ -33,24 +37,24 @@ let package = Package(
                        providers: [.apt(["libcap-dev"])]),
         // librpm in process for internal_list_rpm_applications (upstream
         // links it too), in a forked child chrooted into the guest.
-        .systemLibrary(name: "CRpm", path: "Sources/CRpm", pkgConfig: "rpm",
+        .systemLibrary(name: "CRpm", path: "Sources/CRpm",
                        providers: [.apt(["librpm-dev"])]),
         // libsystemd's sd-journal in process for the journal calls.
-        .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd",
+        .systemLibrary(name: "CSystemd", path: "Sources/CSystemd",
                        providers: [.apt(["libsystemd-dev"])]),
         // libtsk (sleuthkit, C++ with a C API) in process for
         // filesystem_walk and find_inode, as upstream.
-        .systemLibrary(name: "CTsk", path: "Sources/CTsk", pkgConfig: "tsk",
+        .systemLibrary(name: "CTsk", path: "Sources/CTsk",
                        providers: [.apt(["libtsk-dev"])]),
         // libyara in process for yara_load and yara_scan, as upstream.
-        .systemLibrary(name: "CYara", path: "Sources/CYara", pkgConfig: "yara",
+        .systemLibrary(name: "CYara", path: "Sources/CYara",
                        providers: [.apt(["libyara-dev"])]),
-        .systemLibrary(name: "CHivex", path: "Sources/CHivex", pkgConfig: "hivex",
+        .systemLibrary(name: "CHivex", path: "Sources/CHivex",
                        providers: [.apt(["libhivex-dev"])]),
-        .systemLibrary(name: "CAugeas", path: "Sources/CAugeas", pkgConfig: "augeas",
+        .systemLibrary(name: "CAugeas", path: "Sources/CAugeas",
                        providers: [.apt(["libaugeas-dev"])]),
         // libselinux for getcon/setcon (upstream links it too).
-        .systemLibrary(name: "CSelinux", path: "Sources/CSelinux", pkgConfig: "libselinux",
+        .systemLibrary(name: "CSelinux", path: "Sources/CSelinux",
                        providers: [.apt(["libselinux1-dev"])]),
         // OS inspection: pure logic over a guest-filesystem reader, tested
         // on directory trees (the daemon supplies the reader).
@@ -60,9 +64,13 @@ let package = Package(
             dependencies: [
                 "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap",
                 "CRpm", "CHivex", "CAugeas", "CSystemd", "CTsk", "CYara", "GuestfsInspection",
-                "CSelinux",
+                "CSelinux", "CGuestfsLazy",
                 .product(name: "SystemPackage", package: "swift-system"),
-            ]),
+            ],
+            // augeas.h includes <libxml/tree.h>: the include path its
+            // pkg-config file would give (CAugeas has no pkgConfig, which
+            // would also link -laugeas; see CGuestfsLazy).
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/libxml2"])]),
         // Flags parsed by hand (DaemonOptions): no Foundation in the daemon.
         .executableTarget(
             name: "guestfsd",

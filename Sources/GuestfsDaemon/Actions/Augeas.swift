@@ -68,6 +68,8 @@ extension Handlers {
         // as upstream does: Augeas then finds no files under it.
         let hostRoot = (try? context.resolve(root)) ?? context.sysroot.hostPath(root)
         let augRoot = context.sysroot.guestPath(ofHost: hostRoot) ?? root
+        // Loaded here: the thread below chroots into the guest.
+        try LazyLibrary.augeas.require(for: "aug_init")
         let files = try ConfinedThread()
         // AUG_NO_ERR_CLOSE keeps the handle on an error so its details can
         // be reported; upstream passes the caller's flags with it. The

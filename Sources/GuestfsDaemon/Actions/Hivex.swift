@@ -77,6 +77,7 @@ extension Handlers {
         if debug == true { flags |= HIVEX_OPEN_DEBUG }
         if write == true { flags |= HIVEX_OPEN_WRITE }
         if unsafe == true { flags |= HIVEX_OPEN_UNSAFE }
+        try LazyLibrary.hivex.require(for: "hivex_open")
         guard let hive = hivex_open(host, flags) else {
             throw DaemonError.system("hivex failed to open \(filename)")
         }

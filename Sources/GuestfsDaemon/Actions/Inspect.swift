@@ -204,6 +204,7 @@ final class HivexHive: RegistryHive {
     let name: String
 
     init(path: String, name: String) throws {
+        try LazyLibrary.hivex.require(for: "inspect")
         guard let h = hivex_open(path, HIVEX_OPEN_UNSAFE) else {
             throw DaemonError.system("hivex_open: \(name)")
         }

@@ -30,6 +30,7 @@ extension Handlers {
     public func journalOpen(directory: String) throws {
         context.state[Self.journalStateKey] = nil
         let hostPath = try context.resolve(directory)
+        try LazyLibrary.systemd.require(for: "journal_open")
         var j: OpaquePointer?
         let r = sd_journal_open_directory(&j, hostPath, 0)
         guard r >= 0, let j else {

@@ -89,6 +89,7 @@ extension Handlers {
 
     /// The partition numbers the on-disk table holds now (nil if unreadable).
     func partitionNumbersOnDisk(_ device: String, tellKernel: Bool = false) -> [Int32]? {
+        guard (try? LazyLibrary.parted.require(for: "parted")) != nil else { return nil }
         Parted.installHandler()
         ped_exception_fetch_all()
         defer {

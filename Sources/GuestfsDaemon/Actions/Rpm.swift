@@ -12,6 +12,8 @@ import GuestfsProtocol
 /// over the reverse of the database's order, as upstream's list is built).
 extension Handlers {
     public func internalListRpmApplications() throws -> [GuestfsApplication2] {
+        // Loaded here, before the child chroots into the guest.
+        try LazyLibrary.rpm.require(for: "inspect_list_applications")
         let root = context.sysroot.root.isEmpty ? "/" : context.sysroot.root
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw DaemonError.system("pipe") }

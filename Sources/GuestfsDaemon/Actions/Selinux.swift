@@ -11,6 +11,7 @@ import CSelinux
 /// policy.
 extension Handlers {
     public func getcon() throws -> String {
+        try LazyLibrary.selinux.require(for: "getcon")
         var raw: UnsafeMutablePointer<CChar>? = nil
         guard CSelinux.getcon(&raw) == 0, let raw else { throw DaemonError.system("getcon") }
         defer { freecon(raw) }
@@ -18,6 +19,7 @@ extension Handlers {
     }
 
     public func setcon(context securityContext: String) throws {
+        try LazyLibrary.selinux.require(for: "setcon")
         guard CSelinux.setcon(securityContext) == 0 else { throw DaemonError.system("setcon") }
     }
 

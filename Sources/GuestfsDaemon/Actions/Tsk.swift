@@ -23,6 +23,7 @@ extension Handlers {
     /// each name (or only those whose inode is `inode`). An error before
     /// anything is sent is an error reply; later, it cancels the download.
     private func tskWalk(device: String, inode: UInt64?, to sink: FileOutSink) throws {
+        try LazyLibrary.tsk.require(for: inode == nil ? "filesystem_walk" : "find_inode")
         tsk_error_reset()
         guard let img = tsk_img_open_utf8_sing(device, TSK_IMG_TYPE_DETECT, 0) else {
             throw Self.tskError("tsk_image_open")

@@ -28,6 +28,7 @@ extension Handlers {
     /// Loads rules, compiled (by yarac) or as source, replacing those
     /// loaded before (which are gone even when the new ones fail).
     public func yaraLoad(filename: FileInStream) throws {
+        try LazyLibrary.yara.require(for: "yara_load")
         let (file, path) = try FileOps.makeTemporary("/tmp/yaraXXXXXX")
         defer { unlink(path) }
         try file.closeAfter {

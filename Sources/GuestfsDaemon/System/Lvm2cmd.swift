@@ -116,6 +116,7 @@ final class Lvm2Library {
     }
 
     private func openHandle() throws {
+        try LazyLibrary.lvm2cmd.require(for: "lvm")
         lvm2_log_fn(LvmLogCapture.callback)
         // LVM_SYSTEM_DIR is read once, when the handle is made.
         let previous = getenv("LVM_SYSTEM_DIR").map { String(cString: $0) }

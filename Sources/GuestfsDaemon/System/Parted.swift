@@ -56,6 +56,7 @@ enum Parted {
     /// becomes "parted: DEVICE: <what parted would have printed>".
     static func withDevice<R>(_ node: String, display: String,
                               _ body: (UnsafeMutablePointer<PedDevice>) throws -> R) throws -> R {
+        try LazyLibrary.parted.require(for: "parted")
         installHandler()
         log = []
         guard let dev = freshDevice(node) else {
