@@ -54,6 +54,11 @@ func serve(_ options: DaemonOptions) throws {
     if standalone { handlers.showPartitionsOfAttachedDrives() }
     let session = Session(channel: ch, actions: handlers)
     if verbose { session.log = logLine }
+    // In the appliance: poll 1 ms for the next call after each reply
+    // (ReplyPolling); GUESTFSD_REPLY_POLL_US overrides (0: off).
+    if !standalone {
+        session.pollAfterReplies(maxMicros: getenv("GUESTFSD_REPLY_POLL_US").map { Int(atoi($0)) } ?? 1000)
+    }
     do {
         try session.run()
     } catch Errno.brokenPipe {

@@ -18,6 +18,14 @@ public final class Session {
     /// Called with one line per call when verbose.
     public var log: ((String) -> Void)?
     public private(set) var callsServed = 0
+    /// Poll briefly for the next call after each reply (ReplyPolling); nil:
+    /// always block at once (the standalone daemon, tests).
+    var replyPolling: ReplyPolling?
+
+    /// Polls up to `maxMicros` after each reply before blocking (0: never).
+    public func pollAfterReplies(maxMicros: Int) {
+        replyPolling = maxMicros > 0 ? ReplyPolling(maxMicros: Int64(maxMicros)) : nil
+    }
 
     public init(channel: Channel, actions: GuestfsActions) {
         self.channel = channel
@@ -47,6 +55,14 @@ public final class Session {
 
     /// Reads and answers one call. Returns false at end of file.
     func serveOne() throws -> Bool {
+        if input.buffered == 0, var polling = replyPolling {
+            let start = ReplyPolling.nowMicros()
+            if try !polling.poll(channel, since: start) {
+                guard try input.fill(4) else { return false }
+                polling.arrived(afterMicros: ReplyPolling.nowMicros() - start)
+            }
+            replyPolling = polling
+        }
         guard try input.fill(4) else { return false }
         let word = input.peekWord()
         if FlagWord.isFlag(word) {
