@@ -124,4 +124,29 @@ struct ZerofreeTests {
             #expect(daemonErrno { try d.client.zeroFreeSpace(directory: "/nodir") } == "ENOENT")
         }
     }
+
+    /// zerofree raises the device's read-ahead while it runs and puts the
+    /// user's setting back (here on a loop device made by the test).
+    @Test func readaheadIsRaisedThenRestored() throws {
+        let image = FileManager.default.temporaryDirectory.appendingPathComponent("zf-ra-\(getpid()).img").path
+        FileManager.default.createFile(atPath: image, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: image) }
+        let fh = try FileHandle(forWritingTo: URL(fileURLWithPath: image))
+        try fh.truncate(atOffset: 16 << 20)
+        try fh.close()
+        let loop = try host(["losetup", "--find", "--show", image]).trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? host(["losetup", "-d", loop]) }
+        func ra() throws -> String { try host(["blockdev", "--getra", loop]).trimmingCharacters(in: .whitespacesAndNewlines) }
+        _ = try host(["blockdev", "--setra", "256", loop])
+        let restore = Handlers.raiseReadahead(loop, toSectors: 8192)
+        #expect(try ra() == "8192")
+        restore()
+        #expect(try ra() == "256")
+        // Already larger: left alone.
+        _ = try host(["blockdev", "--setra", "16384", loop])
+        let keep = Handlers.raiseReadahead(loop, toSectors: 8192)
+        #expect(try ra() == "16384")
+        keep()
+        #expect(try ra() == "16384")
+    }
 }

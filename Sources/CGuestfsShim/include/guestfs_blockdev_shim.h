@@ -13,6 +13,7 @@ int guestfs_shim_blk_setro(int fd, int ro);
 int guestfs_shim_blk_flsbuf(int fd);
 int guestfs_shim_blk_rrpart(int fd);
 int guestfs_shim_blk_setra(int fd, unsigned long sectors);
+int guestfs_shim_blk_getra(int fd, long *sectors);
 int guestfs_shim_blk_discard(int fd, uint64_t offset, uint64_t length);
 int guestfs_shim_blk_discardzeroes(int fd, unsigned int *zeroes);
 /* RAID_VERSION/GET_ARRAY_INFO on an md node: 0 if it is a running array,

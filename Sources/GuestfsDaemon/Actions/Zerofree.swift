@@ -1,12 +1,21 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CGuestfsShim
+import SystemPackage
 
 /// Zeroing free space: zerofree on an unmounted ext2/3/4 filesystem (with
 /// progress, which upstream did not report), and zero_free_space on any
 /// mounted filesystem by filling it with a zero file.
 extension Handlers {
     public func zerofree(device: String) throws {
+        // zerofree reads every free block, 4 KiB at a time. Under TCG each
+        // request to the disk is costly: with the device's read-ahead at
+        // 4 MiB instead of 128 KiB it makes a 32nd of them (1 GiB, half of
+        // it to zero: 17.5 s instead of 20.8 s). The device's own setting
+        // is put back afterwards.
+        let restore = Self.raiseReadahead(device, toSectors: 8192)
+        defer { restore() }
         // zerofree -v writes "\r 12.3%" to stderr as it goes.
         var pending: [UInt8] = []
         let progress = context
@@ -20,6 +29,24 @@ extension Handlers {
             throw DaemonError(message: "\(fsName(device)): \(fsCanonicalText(message))")
         }
         try? context.progress(1000, of: 1000)
+    }
+
+    /// Raises the read-ahead of `device` (and so of its disk: a partition
+    /// shares its disk's queue) to at least `sectors`; returns what puts
+    /// the former value back. Best effort: a device whose read-ahead cannot
+    /// be read or set is left alone.
+    static func raiseReadahead(_ device: String, toSectors sectors: Int) -> () -> Void {
+        func withDevice<R>(_ body: (Int32) -> R) -> R? {
+            guard let fd = try? FileDescriptor.open(device, .readOnly, options: [.nonBlocking, .closeOnExec]) else { return nil }
+            return try? fd.closeAfter { body(fd.rawValue) }
+        }
+        let before: Int? = withDevice { fd in
+            var ra = 0
+            return guestfs_shim_blk_getra(fd, &ra) == 0 ? ra : nil
+        } ?? nil
+        guard let before, before < sectors,
+              withDevice({ guestfs_shim_blk_setra($0, UInt(sectors)) == 0 }) == true else { return {} }
+        return { _ = withDevice { guestfs_shim_blk_setra($0, UInt(before)) } }
     }
 
     /// The last complete "NN.N%" in what zerofree printed so far (in
