@@ -27,21 +27,6 @@ struct pvh_params {
     struct pvh_segment seg[16];
 };
 
-/* The compiler may turn loops into calls to these. */
-void *memset(void *d, int c, unsigned long n)
-{
-    void *r = d;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
-    return r;
-}
-
-void *memcpy(void *d, const void *s, unsigned long n)
-{
-    void *r = d;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
-    return r;
-}
-
 static u32 rd16(const u8 *p) { return (u32)p[0] | (u32)p[1] << 8; }
 
 /* Forward copy, four bytes at a time (TCG runs a word loop much faster
