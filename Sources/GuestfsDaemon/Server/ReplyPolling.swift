@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// After each reply, poll the channel for a short while before blocking in
 /// read (appliance only).
 ///
@@ -26,11 +22,7 @@ struct ReplyPolling {
         windowMicros = maxMicros
     }
 
-    static func nowMicros() -> Int64 {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Int64(t.tv_sec) * 1_000_000 + Int64(t.tv_nsec) / 1000
-    }
+    static func nowMicros() -> Int64 { Int64(preciseNanoseconds() / 1000) }
 
     /// Polls `channel` for up to the current window; true if it became
     /// readable meanwhile.

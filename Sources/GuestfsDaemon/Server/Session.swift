@@ -250,7 +250,8 @@ public final class Session {
     }
 }
 
-private func preciseNanoseconds() -> UInt64 {
+/// CLOCK_MONOTONIC in nanoseconds (the verbose per-call times, ReplyPolling).
+func preciseNanoseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
