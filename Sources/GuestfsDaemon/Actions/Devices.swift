@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CGuestfsShim
 import GuestfsProtocol
+import SystemPackage
 
 /// Block devices: listing disks and partitions, the blockdev ioctls,
 /// zeroing, raw reads and writes, checksums and discard.
@@ -179,20 +180,32 @@ extension Handlers {
 
     // MARK: blockdev
 
+    /// Opens a block device as the blockdev tool does (read-only,
+    /// non-blocking), runs `body` with it and closes it (a failed close is
+    /// ignored, as the tool does). Throws the open's Errno.
+    static func withBlockDevice<R>(_ device: String, _ body: (FileDescriptor) throws -> R) throws -> R {
+        let fd = try FileDescriptor.open(device, .readOnly, options: [.nonBlocking, .closeOnExec])
+        defer { try? fd.close() }
+        return try body(fd)
+    }
+
     /// Opens the device as the blockdev tool does and runs one ioctl;
     /// errors read as upstream's ("blockdev: " + the tool's message).
     func blockdev<R>(_ device: String, _ request: String, _ body: (Int32) -> (Int32, R)) throws -> R {
         let display = context.canonicalDeviceName(device)
-        let fd = Glibc.open(device, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw DaemonError(message: "blockdev: blockdev: cannot open \(display): \(errnoDescription(errno))")
+        let outcome: (r: Int32, errno: Int32, value: R)
+        do {
+            outcome = try Self.withBlockDevice(device) { fd in
+                let (r, value) = body(fd.rawValue)
+                return (r, Glibc.errno, value)
+            }
+        } catch let e as Errno {
+            throw DaemonError(message: "blockdev: blockdev: cannot open \(display): \(errnoDescription(e.rawValue))")
         }
-        defer { Glibc.close(fd) }
-        let (r, value) = body(fd)
-        if r == -1 {
-            throw DaemonError(message: "blockdev: blockdev: ioctl error on \(request): \(errnoDescription(errno))")
+        if outcome.r == -1 {
+            throw DaemonError(message: "blockdev: blockdev: ioctl error on \(request): \(errnoDescription(outcome.errno))")
         }
-        return value
+        return outcome.value
     }
 
     public func blockdevSetro(device: String) throws {

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CGuestfsShim
-import SystemPackage
 
 /// Zeroing free space: zerofree on an unmounted ext2/3/4 filesystem (with
 /// progress, which upstream did not report), and zero_free_space on any
@@ -36,17 +35,14 @@ extension Handlers {
     /// the former value back. Best effort: a device whose read-ahead cannot
     /// be read or set is left alone.
     static func raiseReadahead(_ device: String, toSectors sectors: Int) -> () -> Void {
-        func withDevice<R>(_ body: (Int32) -> R) -> R? {
-            guard let fd = try? FileDescriptor.open(device, .readOnly, options: [.nonBlocking, .closeOnExec]) else { return nil }
-            return try? fd.closeAfter { body(fd.rawValue) }
-        }
-        let before: Int? = withDevice { fd in
+        let before: Int? = try? withBlockDevice(device) { fd in
             var ra = 0
-            return guestfs_shim_blk_getra(fd, &ra) == 0 ? ra : nil
-        } ?? nil
+            return guestfs_shim_blk_getra(fd.rawValue, &ra) == 0 ? ra : nil
+        }
         guard let before, before < sectors,
-              withDevice({ guestfs_shim_blk_setra($0, UInt(sectors)) == 0 }) == true else { return {} }
-        return { _ = withDevice { guestfs_shim_blk_setra($0, UInt(before)) } }
+              (try? withBlockDevice(device) { guestfs_shim_blk_setra($0.rawValue, UInt(sectors)) == 0 }) == true
+        else { return {} }
+        return { _ = try? withBlockDevice(device) { guestfs_shim_blk_setra($0.rawValue, UInt(before)) } }
     }
 
     /// The last complete "NN.N%" in what zerofree printed so far (in
