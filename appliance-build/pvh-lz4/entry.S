@@ -2,7 +2,8 @@
  * the PVH ABI: 32-bit protected mode, flat segments, paging off, %ebx the
  * physical address of the hvm_start_info block, no stack.
  *
- * Unpacks the kernel's segments in place (unpack.c) and jumps to the
+ * Unpacks the kernel's segments in place (unpack.c), puts the packer's
+ * parameters in front of the kernel command line, and jumps to the
  * kernel's own PVH entry with %ebx unchanged. Position independent: the
  * packer may put this code at any address. */
 	.code32
@@ -15,10 +16,13 @@ _start:
 1:	popl %ebp
 	leal (stack_top - 1b)(%ebp), %esp
 	pushl %ebx
+	leal (cmdline_buf - 1b)(%ebp), %eax
+	pushl %eax
+	pushl %ebx
 	leal (params - 1b)(%ebp), %eax
 	pushl %eax
 	call pvh_unpack
-	addl $4, %esp
+	addl $12, %esp
 	popl %ebx
 	testl %eax, %eax
 	jnz fail
@@ -45,7 +49,14 @@ empty_idt:
 	.globl params
 params:
 	.long 0x6b4c5a34	/* "4ZLk" */
-	.space 4 + 4 + 16 * 20, 0
+	.space 4 + 4 + 16 * 20 + 4 + 256, 0
+/* The new command line: the parameters, a space, qemu's command line. It
+ * must outlive the stub until the kernel copies it (copy_bootdata, before
+ * any allocation), so it lives here, past the kernel's end, not on the
+ * stack or in memory the kernel clears first. */
+	.p2align 4
+cmdline_buf:
+	.space 2048, 0
 	.p2align 4
 	.space 8192, 0
 stack_top:

@@ -25,7 +25,15 @@ struct pvh_params {
     u32 entry;   /* the kernel's PVH entry point */
     u32 count;   /* segments */
     struct pvh_segment seg[16];
+    u32 prefix_len;  /* kernel parameters put in front of qemu's command */
+    u8 prefix[256];  /* line, without a terminating NUL */
 };
+
+/* The parts of Xen's hvm_start_info (the PVH boot ABI) used here. */
+#define HVM_START_MAGIC 0x336ec578u
+#define START_INFO_MAGIC 0          /* u32 */
+#define START_INFO_CMDLINE 24       /* u64 physical address, 0: none */
+#define COMMAND_LINE_SIZE 2048      /* x86's, with the NUL */
 
 static u32 rd16(const u8 *p) { return (u32)p[0] | (u32)p[1] << 8; }
 
@@ -136,7 +144,43 @@ static int lz4_block(const u8 *ip, const u8 *iend, u8 *op, u8 *oend)
     }
 }
 
-int pvh_unpack(const struct pvh_params *p)
+/* Writes "prefix qemu's-command-line" to buf (COMMAND_LINE_SIZE bytes) and
+ * points start_info's command line at it. The kernel copies the command
+ * line into its own buffer before it allocates anything, so buf (in the
+ * stub, past the kernel's end) only has to survive until then. Nothing is
+ * changed when the prefix is empty, start_info is not a PVH one, its
+ * command line is above 4 GiB, or the two together would not fit: the
+ * kernel would cut the command line's end, the user's own parameters. */
+static void prepend_cmdline(const struct pvh_params *p, u8 *start_info, u8 *buf)
+{
+    u32 magic, lo, hi;
+    if (p->prefix_len == 0 || p->prefix_len > sizeof p->prefix)
+        return;
+    __builtin_memcpy(&magic, start_info + START_INFO_MAGIC, 4);
+    __builtin_memcpy(&lo, start_info + START_INFO_CMDLINE, 4);
+    __builtin_memcpy(&hi, start_info + START_INFO_CMDLINE + 4, 4);
+    if (magic != HVM_START_MAGIC || hi != 0)
+        return;
+    const u8 *old = (const u8 *)lo;
+    u32 n = 0;
+    if (old)
+        while (n < COMMAND_LINE_SIZE && old[n])
+            n++;
+    if (p->prefix_len + 1 + n + 1 > COMMAND_LINE_SIZE)
+        return;
+    u8 *d = buf;
+    for (u32 i = 0; i < p->prefix_len; i++)
+        *d++ = p->prefix[i];
+    *d++ = ' ';
+    for (u32 i = 0; i < n; i++)
+        *d++ = old[i];
+    *d = 0;
+    u32 addr = (u32)buf, zero32 = 0;
+    __builtin_memcpy(start_info + START_INFO_CMDLINE, &addr, 4);
+    __builtin_memcpy(start_info + START_INFO_CMDLINE + 4, &zero32, 4);
+}
+
+int pvh_unpack(const struct pvh_params *p, u8 *start_info, u8 *cmdline_buf)
 {
     if (p->count == 0 || p->count > 16)
         return -1;
@@ -152,5 +196,6 @@ int pvh_unpack(const struct pvh_params *p)
         const struct pvh_segment *s = &p->seg[i];
         zero((u8 *)(s->dst + s->filesz), s->memsz - s->filesz);
     }
+    prepend_cmdline(p, start_info, cmdline_buf);
     return 0;
 }
