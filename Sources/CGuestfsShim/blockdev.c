@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <stddef.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <linux/major.h>
@@ -20,6 +21,13 @@ int guestfs_shim_blk_getra(int fd, long *sectors) { return ioctl(fd, BLKRAGET, s
 int guestfs_shim_blk_discard(int fd, uint64_t offset, uint64_t length) {
   uint64_t range[2] = { offset, length };
   return ioctl(fd, BLKDISCARD, range);
+}
+
+int guestfs_shim_o_direct(void) { return O_DIRECT; }
+
+int guestfs_shim_blk_zeroout(int fd, uint64_t offset, uint64_t length) {
+  uint64_t range[2] = { offset, length };
+  return ioctl(fd, BLKZEROOUT, range);
 }
 
 int guestfs_shim_blk_discardzeroes(int fd, unsigned int *zeroes) {

@@ -15,6 +15,12 @@ int guestfs_shim_blk_rrpart(int fd);
 int guestfs_shim_blk_setra(int fd, unsigned long sectors);
 int guestfs_shim_blk_getra(int fd, long *sectors);
 int guestfs_shim_blk_discard(int fd, uint64_t offset, uint64_t length);
+/* open(2)'s O_DIRECT, which Glibc's Swift module leaves out (_GNU_SOURCE). */
+int guestfs_shim_o_direct(void);
+/* Zeroes [offset, offset + length) of the device (BLKZEROOUT: the
+ * device's write-zeroes command if it has one, else the kernel writes
+ * zero pages); both must be multiples of the logical sector size. */
+int guestfs_shim_blk_zeroout(int fd, uint64_t offset, uint64_t length);
 int guestfs_shim_blk_discardzeroes(int fd, unsigned int *zeroes);
 /* RAID_VERSION/GET_ARRAY_INFO on an md node: 0 if it is a running array,
  * -1 with errno (ENODEV: not an array) otherwise. */

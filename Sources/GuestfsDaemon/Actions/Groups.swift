@@ -35,7 +35,8 @@ public enum OptionalGroups {
         c["gdisk"] = { $0.runner.has("sgdisk") }
         // Filesystems and mount (Filesystems.swift, Mount.swift, ...):
         c["linuxfsuuid"] = { _ in true }
-        c["zerofree"] = { $0.runner.has("zerofree") }
+        // zerofree is done in the daemon with libext2fs (Ext2Zerofree).
+        c["zerofree"] = { _ in true }
         c["scrub"] = { $0.runner.has("scrub") }
         c["fstrim"] = { $0.runner.has("fstrim") }
         c["wipefs"] = { $0.runner.has("wipefs") }

@@ -3,73 +3,20 @@ import Glibc
 #endif
 import CGuestfsShim
 
-/// Zeroing free space: zerofree on an unmounted ext2/3/4 filesystem (with
-/// progress, which upstream did not report), and zero_free_space on any
-/// mounted filesystem by filling it with a zero file.
+/// Zeroing free space: zerofree on an unmounted ext2/3/4 filesystem, and
+/// zero_free_space on any mounted filesystem by filling it with a zero file.
 extension Handlers {
+    /// As the zerofree tool (the same checks, messages and bytes on disk;
+    /// System/Ext2Zerofree.swift), with progress, which upstream did not
+    /// report.
     public func zerofree(device: String) throws {
-        // zerofree reads every free block, 4 KiB at a time. Under TCG each
-        // request to the disk is costly: with the device's read-ahead at
-        // 4 MiB instead of 128 KiB it makes a 32nd of them (1 GiB, half of
-        // it to zero: 17.5 s instead of 20.8 s). The device's own setting
-        // is put back afterwards.
-        let restore = Self.raiseReadahead(device, toSectors: 8192)
-        defer { restore() }
-        // zerofree -v writes "\r 12.3%" to stderr as it goes.
-        var pending: [UInt8] = []
-        let progress = context
-        let r = try context.runner.run(["zerofree", "-v", device], onStderr: { chunk in
-            pending += chunk
-            guard let permille = Self.zerofreeLastPercent(&pending) else { return }
-            try? progress.progress(UInt64(permille), of: 1000)
-        })
-        guard r.succeeded else {
-            let message = Self.zerofreeWithoutProgress(r.stderrString).trimmingTrailingNewlines()
-            throw DaemonError(message: "\(fsName(device)): \(fsCanonicalText(message))")
+        let context = self.context
+        do {
+            try Ext2Zerofree.run(device: device) { permille in try? context.progress(permille, of: 1000) }
+        } catch let failure as Ext2Zerofree.Failure {
+            throw DaemonError(message: "\(fsName(device)): \(fsCanonicalText("zerofree: " + failure.message))")
         }
         try? context.progress(1000, of: 1000)
-    }
-
-    /// Raises the read-ahead of `device` (and so of its disk: a partition
-    /// shares its disk's queue) to at least `sectors`; returns what puts
-    /// the former value back. Best effort: a device whose read-ahead cannot
-    /// be read or set is left alone.
-    static func raiseReadahead(_ device: String, toSectors sectors: Int) -> () -> Void {
-        let before: Int? = try? withBlockDevice(device) { fd in
-            var ra = 0
-            return guestfs_shim_blk_getra(fd.rawValue, &ra) == 0 ? ra : nil
-        }
-        guard let before, before < sectors,
-              (try? withBlockDevice(device) { guestfs_shim_blk_setra($0.rawValue, UInt(sectors)) == 0 }) == true
-        else { return {} }
-        return { _ = try? withBlockDevice(device) { guestfs_shim_blk_setra($0.rawValue, UInt(before)) } }
-    }
-
-    /// The last complete "NN.N%" in what zerofree printed so far (in
-    /// tenths of a percent); the consumed text is dropped.
-    static func zerofreeLastPercent(_ buffer: inout [UInt8]) -> Int? {
-        guard let lastPercent = buffer.lastIndex(of: 37) else { return nil }  // '%'
-        let start = buffer[..<lastPercent].lastIndex(of: 13).map { $0 + 1 } ?? 0  // '\r'
-        let text = String(decoding: buffer[start..<lastPercent], as: UTF8.self).fsTrimming(" ")
-        buffer.removeSubrange(..<(lastPercent + 1))
-        let parts = text.split(separator: ".")
-        guard parts.count == 2, let whole = Int(parts[0]), let tenth = Int(parts[1]) else { return nil }
-        return min(1000, whole * 10 + tenth)
-    }
-
-    /// zerofree's stderr with the "\r NN.N%" progress pieces removed.
-    static func zerofreeWithoutProgress(_ stderr: String) -> String {
-        stderr.split(separator: "\r", omittingEmptySubsequences: true)
-            .map { piece -> Substring in
-                // A piece is " 12.3%" and possibly the next message after it.
-                let body = piece.drop { $0 == " " }
-                let number = body.prefix { $0.isNumber || $0 == "." }
-                if !number.isEmpty, body.dropFirst(number.count).first == "%" {
-                    return body.dropFirst(number.count + 1)
-                }
-                return piece
-            }
-            .joined()
     }
 
     public func zeroFreeSpace(directory: String) throws {
