@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CGuestfsShim
+import SystemPackage
 
 /// Zeroing free space: zerofree on an unmounted ext2/3/4 filesystem, and
 /// zero_free_space on any mounted filesystem by filling it with a zero file.
@@ -25,36 +26,46 @@ extension Handlers {
         let name = String(decoding: (0..<8).map { _ in alphabet.randomElement()! }, as: UTF8.self) + "."
             + String(decoding: (0..<3).map { _ in alphabet.randomElement()! }, as: UTF8.self)
         let filename = (dir.hasSuffix("/") ? dir : dir + "/") + name
-        let fd = Glibc.open(filename, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw DaemonError.system("open: \(filename)") }
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(filename, .writeOnly,
+                                         options: [.create, .exclusiveCreate, .closeOnExec,
+                                                   FileDescriptor.OpenOptions(rawValue: O_NOCTTY)],
+                                         permissions: [.ownerReadWrite])
+        } catch let e as Errno {
+            throw DaemonError.system("open: \(filename)", errno: e.rawValue)
+        }
         var vfs = Glibc.statvfs()
-        guard Glibc.fstatvfs(fd, &vfs) == 0 else {
-            let e = errno
-            Glibc.close(fd)
+        var initialFree: UInt64 = 0
+        do {
+            try fd.closeAfter {
+                guard Glibc.fstatvfs(fd.rawValue, &vfs) == 0 else { throw DaemonError.system("fstatvfs", errno: errno) }
+                initialFree = UInt64(vfs.f_bfree)
+                let zeros = [UInt8](repeating: 0, count: 1 << 16)
+                var writes = 0
+                while true {
+                    let n: Int
+                    do {
+                        n = try zeros.withUnsafeBytes { try fd.write($0, retryOnInterrupt: true) }
+                    } catch Errno.noSpace {
+                        break
+                    } catch let e as Errno {
+                        throw DaemonError.system("write: \(filename)", errno: e.rawValue)
+                    }
+                    if n == 0 { break }
+                    writes += 1
+                    if writes & 15 == 0, Glibc.fstatvfs(fd.rawValue, &vfs) == 0 {
+                        let free = UInt64(vfs.f_bfree)
+                        try? context.progress(initialFree > free ? initialFree - free : 0, of: max(initialFree, 1))
+                    }
+                }
+            }
+        } catch Errno.noSpace {
+            // The close reporting the ENOSPC again: expected.
+        } catch {
             Glibc.unlink(filename)
-            throw DaemonError.system("fstatvfs", errno: e)
+            throw error
         }
-        let initialFree = UInt64(vfs.f_bfree)
-        let zeros = [UInt8](repeating: 0, count: 1 << 16)
-        var writes = 0
-        while true {
-            let n = zeros.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                let e = errno
-                if e == EINTR { continue }
-                if e == ENOSPC { break }
-                Glibc.close(fd)
-                Glibc.unlink(filename)
-                throw DaemonError.system("write: \(filename)", errno: e)
-            }
-            if n == 0 { break }
-            writes += 1
-            if writes & 15 == 0, Glibc.fstatvfs(fd, &vfs) == 0 {
-                let free = UInt64(vfs.f_bfree)
-                try? context.progress(initialFree > free ? initialFree - free : 0, of: max(initialFree, 1))
-            }
-        }
-        Glibc.close(fd)  // may report the ENOSPC again: expected
         Glibc.sync()
         try? context.progress(max(initialFree, 1), of: max(initialFree, 1))
         if Glibc.unlink(filename) != 0 { throw DaemonError.system("unlink: \(filename)") }
