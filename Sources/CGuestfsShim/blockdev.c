@@ -16,7 +16,6 @@ int guestfs_shim_blk_setro(int fd, int ro) { return ioctl(fd, BLKROSET, &ro); }
 int guestfs_shim_blk_flsbuf(int fd) { return ioctl(fd, BLKFLSBUF, 0); }
 int guestfs_shim_blk_rrpart(int fd) { return ioctl(fd, BLKRRPART, 0); }
 int guestfs_shim_blk_setra(int fd, unsigned long sectors) { return ioctl(fd, BLKRASET, sectors); }
-int guestfs_shim_blk_getra(int fd, long *sectors) { return ioctl(fd, BLKRAGET, sectors); }
 
 int guestfs_shim_blk_discard(int fd, uint64_t offset, uint64_t length) {
   uint64_t range[2] = { offset, length };

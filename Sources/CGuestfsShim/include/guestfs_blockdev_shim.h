@@ -13,7 +13,6 @@ int guestfs_shim_blk_setro(int fd, int ro);
 int guestfs_shim_blk_flsbuf(int fd);
 int guestfs_shim_blk_rrpart(int fd);
 int guestfs_shim_blk_setra(int fd, unsigned long sectors);
-int guestfs_shim_blk_getra(int fd, long *sectors);
 int guestfs_shim_blk_discard(int fd, uint64_t offset, uint64_t length);
 /* open(2)'s O_DIRECT, which Glibc's Swift module leaves out (_GNU_SOURCE). */
 int guestfs_shim_o_direct(void);
