@@ -47,14 +47,38 @@ struct FstabReader {
     func entries(root: String, osType: OSType, mdadmConf: Bool) -> [FstabEntry] {
         guard let bytes = Text.augeasFile(fs, "/etc/fstab") else { return [] }
         let md = mdadmConf ? mdMap() : [:]
+        let crypttab = Self.crypttab(Text.augeasFile(fs, "/etc/crypttab") ?? [])
         // Upstream gets the lines through Augeas's matches, which its OCaml
         // binding returns last first: fstab order is reversed.
-        return Self.parse(bytes).reversed().compactMap {
-            entry($0, root: root, osType: osType, md: md)
+        let entries = Self.parse(bytes).reversed().compactMap {
+            entry($0, root: root, osType: osType, md: md, crypttab: crypttab)
         }
+        return Self.withOneRoot(entries)
     }
 
-    func entry(_ line: Line, root: String, osType: OSType, md: [String: String]) -> FstabEntry? {
+    /// Several "/" lines (upstream 1.60, RHEL-90168): the first is kept,
+    /// moved to the front; mounting them all would fail.
+    static func withOneRoot(_ entries: [FstabEntry]) -> [FstabEntry] {
+        let roots = entries.filter { $0.mountpoint == "/" }
+        guard roots.count > 1 else { return entries }
+        return [roots[0]] + entries.filter { $0.mountpoint != "/" }
+    }
+
+    /// /etc/crypttab as target -> device (the Augeas lens's first two
+    /// fields; the first line for a target wins).
+    static func crypttab(_ bytes: [UInt8]) -> [String: String] {
+        var map: [String: String] = [:]
+        for line in Text.lines(bytes) {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 2, !fields[0].hasPrefix("#") else { continue }
+            let target = String(fields[0])
+            if map[target] == nil { map[target] = String(fields[1]) }
+        }
+        return map
+    }
+
+    func entry(_ line: Line, root: String, osType: OSType, md: [String: String],
+               crypttab: [String: String] = [:]) -> FstabEntry? {
         let spec = line.spec
         let isBSD = osType == .freebsd || osType == .netbsd || osType == .openbsd
         // Floppies, CD-ROMs and FreeBSD's install media.
@@ -85,7 +109,7 @@ struct FstabReader {
         } else if spec == "/dev/root" || (isBSD && mp == "/") {
             mountable = root
         } else if spec.hasPrefix("/dev/") {
-            mountable = resolve(spec, md: md, osType: osType)
+            mountable = resolve(spec, md: md, osType: osType, crypttab: crypttab)
         } else if Text.match("^[0-9a-f]{16}\\.[a-z]", spec) != nil {
             // An OpenBSD disklabel UID: assume the first disk.
             let part = Array(spec)[17]
@@ -109,8 +133,15 @@ struct FstabReader {
     /// /dev/sdb1 (when there is a second disk), /dev/mapper/VG-LV ->
     /// /dev/VG/LV, md arrays through mdadm.conf, the BSD and Hurd schemes.
     /// Anything else is kept as written.
-    func resolve(_ spec: String, md: [String: String], osType: OSType) -> String {
+    func resolve(_ spec: String, md: [String: String], osType: OSType, crypttab: [String: String] = [:]) -> String {
         if spec.hasPrefix("/dev/mapper") {
+            // A LUKS mapping named in crypttab (SUSE's /dev/mapper/cr_root):
+            // its open mapping, found by the LUKS UUID (upstream 1.60).
+            let name = String(spec[spec.index(after: spec.lastIndex(of: "/")!)...])
+            if let device = crypttab[name] {
+                guard device.hasPrefix("UUID=") else { return spec }
+                return devices.cryptDevice(luksUUID: String(device.dropFirst(5))) ?? spec
+            }
             switch devices.canonicalLV(spec) {
             case .lv(let lv): return lv
             case .notLV, .missing: return spec
@@ -130,6 +161,14 @@ struct FstabReader {
             guard disks.count == 1 else { return spec }
             // Upstream's is_partition is only a look at the name.
             return part != 0 ? "/dev/sda\(part)" : spec
+        }
+        // Ubuntu 22+ (upstream 1.60): a filesystem UUID, and an LV by its
+        // VG and LV UUIDs.
+        if spec.hasPrefix("/dev/disk/by-uuid/") {
+            return devices.findFilesystem(tag: "UUID", value: String(spec.dropFirst("/dev/disk/by-uuid/".count))) ?? spec
+        }
+        if let m = Text.match("^/dev/disk/by-id/dm-uuid-LVM-([0-9a-zA-Z]{32})([0-9a-zA-Z]{32})$", spec) {
+            return devices.logicalVolume(vgUUID: String(m[1]!), lvUUID: String(m[2]!)) ?? spec
         }
         if let m = Text.match("^/dev/(ada{0,1}|vtbd)([0-9]+)p([0-9]+)$", spec),
            let disk = Text.int(m[2]), let part = Text.int(m[3]) {

@@ -82,6 +82,8 @@ public struct RegistryValue: Sendable, Equatable {
 /// the path is missing.
 public protocol RegistryHive {
     func values(at path: [String]) throws -> [RegistryValue]?
+    /// The names of the subkeys of the key at `path`, nil when no such key.
+    func childNames(at path: [String]) throws -> [String]?
 }
 
 /// What inspection needs to know about the appliance's devices (not the
@@ -103,6 +105,12 @@ public protocol InspectionDevices {
     func mbrPartition(diskID: [UInt8], offset: UInt64) -> String?
     /// The GPT partition whose partition GUID is `guid` (lowercase).
     func gptPartition(guid: String) -> String?
+    /// The open LUKS mapping (/dev/dm-N) of the LUKS volume whose UUID is
+    /// `luksUUID` (as in crypttab's UUID=), or nil.
+    func cryptDevice(luksUUID: String) -> String?
+    /// The /dev/VG/LV of the LV with these UUIDs (32 characters each,
+    /// without dashes, as in /dev/disk/by-id/dm-uuid-LVM-...), or nil.
+    func logicalVolume(vgUUID: String, lvUUID: String) -> String?
 }
 
 public enum LVLookup: Sendable, Equatable {

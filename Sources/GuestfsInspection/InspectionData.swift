@@ -63,6 +63,9 @@ public struct InspectionData: Sendable, Equatable {
     public var windowsSoftwareHive: String?
     public var windowsSystemHive: String?
     public var windowsCurrentControlSet: String?
+    /// 1.60: whether the software hive shows group policy objects (nil:
+    /// not Windows, or the hive's CurrentVersion key was not found).
+    public var windowsGroupPolicy: Bool?
     public var driveMappings: [(letter: String, device: String)] = []
 
     public init() {}
@@ -73,7 +76,7 @@ public struct InspectionData: Sendable, Equatable {
             && a.productVariant == b.productVariant && a.version == b.version && a.arch == b.arch
             && a.hostname == b.hostname && a.buildId == b.buildId && a.fstab == b.fstab && a.windowsSystemroot == b.windowsSystemroot
             && a.windowsSoftwareHive == b.windowsSoftwareHive && a.windowsSystemHive == b.windowsSystemHive
-            && a.windowsCurrentControlSet == b.windowsCurrentControlSet
+            && a.windowsCurrentControlSet == b.windowsCurrentControlSet && a.windowsGroupPolicy == b.windowsGroupPolicy
             && a.driveMappings.map(\.letter) == b.driveMappings.map(\.letter)
             && a.driveMappings.map(\.device) == b.driveMappings.map(\.device)
     }
@@ -97,6 +100,7 @@ public struct InspectionData: Sendable, Equatable {
         windowsSoftwareHive = windowsSoftwareHive ?? child.windowsSoftwareHive
         windowsSystemHive = windowsSystemHive ?? child.windowsSystemHive
         windowsCurrentControlSet = windowsCurrentControlSet ?? child.windowsCurrentControlSet
+        windowsGroupPolicy = windowsGroupPolicy ?? child.windowsGroupPolicy
         driveMappings = child.driveMappings + driveMappings
     }
 }

@@ -31,6 +31,7 @@ public struct Inspector {
         }
         found = try Self.collectCoreOS(found)
         found = Self.dropShadowBSDRoot(found)
+        found = Self.dropBtrfsSnapshotRoots(found)
         found = Self.mergeLinuxUsr(found)
         return found
     }
@@ -104,6 +105,25 @@ public struct Inspector {
             return false
         }
         return shadow ? rest : fses
+    }
+
+    /// A root on a btrfs subvolume that repeats the root on the same
+    /// device's top level (same OS, distro, product and version) is a
+    /// snapshot of it (SLES keeps dozens): dropped, as upstream 1.60 does.
+    static func dropBtrfsSnapshotRoots(_ fses: [InspectedFilesystem]) -> [InspectedFilesystem] {
+        func rootData(_ f: InspectedFilesystem) -> InspectionData? {
+            guard f.vfsType == "btrfs", case .root(let d) = f.role else { return nil }
+            return d
+        }
+        return fses.filter { snapshot in
+            guard snapshot.mountable.hasPrefix("btrfsvol:"), let d1 = rootData(snapshot) else { return true }
+            return !fses.contains { parent in
+                guard !parent.mountable.hasPrefix("btrfsvol:"), let d2 = rootData(parent),
+                      snapshot.mountable.hasPrefix("btrfsvol:" + parent.mountable + "/") else { return false }
+                return d1.osType == d2.osType && d1.distro == d2.distro
+                    && d1.productName == d2.productName && d1.version == d2.version
+            }
+        }
     }
 
     /// A Linux root whose fstab lists a /usr filesystem takes what that

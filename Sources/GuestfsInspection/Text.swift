@@ -7,6 +7,10 @@ enum Text {
 
     /// The lines of a small regular file (split on "\n"; a final newline
     /// gives a last empty line), or nil.
+    static func isHexDigit(_ c: UInt8) -> Bool {
+        (c >= 48 && c <= 57) || (c | 0x20 >= UInt8(ascii: "a") && c | 0x20 <= UInt8(ascii: "f"))
+    }
+
     static func smallFileLines(_ fs: GuestFilesystemReader, _ path: String) -> [String]? {
         guard let bytes = smallFile(fs, path) else { return nil }
         return lines(bytes)

@@ -78,6 +78,20 @@ struct WindowsInspector {
         }
         if let v = value("InstallationType") { data.productVariant = try v.string() }
         if let v = value("CurrentBuildNumber") { data.buildId = try v.string() }
+        data.windowsGroupPolicy = try Self.hasGroupPolicy(hive)
+    }
+
+    /// Group policy objects (which can forbid installing drivers): a subkey
+    /// named like "{GUID}" under HKLM\SOFTWARE\Microsoft\Windows\
+    /// CurrentVersion\Group Policy\History, as upstream 1.60 tells.
+    static func hasGroupPolicy(_ hive: RegistryHive) throws -> Bool {
+        let path = ["Microsoft", "Windows", "CurrentVersion", "Group Policy", "History"]
+        guard let children = try hive.childNames(at: path) else { return false }
+        return children.contains { name in
+            let chars = Array(name.utf8)
+            return chars.count > 3 && chars.first == UInt8(ascii: "{") && chars.last == UInt8(ascii: "}")
+                && Text.isHexDigit(chars[1])
+        }
     }
 
     func systemHive(_ hive: RegistryHive, _ data: inout InspectionData) throws {

@@ -31,8 +31,18 @@ struct Union {
                 merged.errno_strings.append(name)
             }
             for s in spec.structs {
-                if let old = merged.structs.first(where: { $0.name == s.name }) {
-                    if old != s { fatalError("\(version): struct \(s.name) differs from an older library's") }
+                if let i = merged.structs.firstIndex(where: { $0.name == s.name }) {
+                    let old = merged.structs[i]
+                    guard old != s else { continue }
+                    // A field renamed in place (1.60's application2 turned
+                    // app2_spare1 into app2_class) keeps the wire layout:
+                    // take the newer name. Any other change is refused.
+                    guard old.fields.map(\.xdr) == s.fields.map(\.xdr) else {
+                        fatalError("\(version): struct \(s.name) differs from an older library's")
+                    }
+                    let renamed = zip(old.fields, s.fields).filter { $0.name != $1.name }.map { "\($0.name) -> \($1.name)" }
+                    notes.append("struct \(s.name): \(renamed.joined(separator: ", ")) in \(version) (same wire layout)")
+                    merged.structs[i] = s
                 } else {
                     merged.structs.append(s)
                 }

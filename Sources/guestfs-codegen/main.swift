@@ -8,7 +8,7 @@ import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 var specPaths = arguments.filter { $0.hasSuffix(".json") }
-if specPaths.isEmpty { specPaths = ["protocol/guestfs-1.48.json", "protocol/guestfs-1.54.json"] }
+if specPaths.isEmpty { specPaths = ["protocol/guestfs-1.48.json", "protocol/guestfs-1.54.json", "protocol/guestfs-1.60.json"] }
 let sourcesDir = arguments.first { !$0.hasSuffix(".json") } ?? "Sources"
 
 /// "protocol/guestfs-1.54.json" -> "1.54".

@@ -235,7 +235,7 @@ struct FilesystemsTests {
             try d.client.umountAll()
 
             #expect(fsErrorMessage { try d.client.e2fsck(device: "/dev/sda", correct: true, forceall: true) }
-                    == "only one of the options 'correct', 'forceall' may be specified")
+                    == "only one of the options 'correct', 'forceall' or 'forceno' may be specified")
             try d.client.e2fsck(device: "/dev/sda", forceall: true)
             try d.client.e2fsckF(device: "/dev/sda")
             #expect(try d.client.fsck(fstype: "ext4", device: "/dev/sda") == 0)

@@ -92,6 +92,17 @@ struct FakeHive: RegistryHive {
         }
         return nil
     }
+
+    func childNames(at path: [String]) throws -> [String]? {
+        let wanted = path.map { $0.lowercased() }
+        var names: [String] = []
+        var exists = false
+        for k in keys.keys where k.count >= wanted.count && k.prefix(wanted.count).map({ $0.lowercased() }) == wanted {
+            exists = true
+            if k.count > wanted.count, !names.contains(k[wanted.count]) { names.append(k[wanted.count]) }
+        }
+        return exists ? names.sorted() : nil
+    }
 }
 
 extension RegistryValue {
@@ -111,8 +122,14 @@ struct FakeDevices: InspectionDevices {
     var mds: [String: String] = [:]
     var mbr: [String: String] = [:]
     var gpt: [String: String] = [:]
+    /// LUKS UUID -> its open mapping (/dev/dm-N).
+    var crypt: [String: String] = [:]
+    /// "VGUUID/LVUUID" -> /dev/VG/LV.
+    var lvsByUUID: [String: String] = [:]
 
     func listDevices() -> [String] { disks }
+    func cryptDevice(luksUUID: String) -> String? { crypt[luksUUID] }
+    func logicalVolume(vgUUID: String, lvUUID: String) -> String? { lvsByUUID["\(vgUUID)/\(lvUUID)"] }
     func findFilesystem(tag: String, value: String) -> String? { byTag["\(tag)=\(value)"] }
     func canonicalLV(_ device: String) -> LVLookup { lvs[device] ?? .missing }
     func mdDevicesByUUID() -> [String: String] { mds }

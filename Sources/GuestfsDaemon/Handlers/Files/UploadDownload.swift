@@ -92,7 +92,8 @@ extension Handlers {
     /// the archive makes, stay in the guest (upstream runs tar on
     /// /sysroot/DIR and follows them into the appliance). Decompression runs
     /// outside, before tar; owners are numeric so no NSS module is loaded.
-    public func tarIn(tarfile: FileInStream, directory: String, compress: String?, xattrs: Bool?, selinux: Bool?, acls: Bool?) throws {
+    public func tarIn(tarfile: FileInStream, directory: String, compress: String?, xattrs: Bool?, selinux: Bool?, acls: Bool?,
+                      keepdirlink: Bool?) throws {
         let hostDir = try context.resolve(directory)
         let chownSupported = try TransferIO.isChownSupported(hostDir: hostDir, guestDir: directory)
         let decompressor = try compress.map { try TransferIO.decompressor($0) }
@@ -103,6 +104,9 @@ extension Handlers {
         if xattrs == true { argv += ["--xattrs", "--xattrs-include=*"] }
         if selinux == true { argv.append("--selinux") }
         if acls == true { argv.append("--acls") }
+        // 1.60: a directory member does not replace the guest's symlink to a
+        // directory (/lib -> usr/lib on a merged-/usr guest).
+        if keepdirlink == true { argv.append("--keep-directory-symlink") }
         let env = TransferIO.tarChrootEnvironment(library: preload, root: context.sysroot.hostPath("/"),
                                                   directory: directory)
         let r = try context.runner.run(argv, stdin: .stream(tarfile), stdout: .discard, environment: env,
@@ -159,7 +163,7 @@ extension Handlers {
     }
 
     public func tgzIn(tarball: FileInStream, directory: String) throws {
-        try tarIn(tarfile: tarball, directory: directory, compress: "gzip", xattrs: nil, selinux: nil, acls: nil)
+        try tarIn(tarfile: tarball, directory: directory, compress: "gzip", xattrs: nil, selinux: nil, acls: nil, keepdirlink: nil)
     }
 
     public func tgzOut(directory: String, tarball: FileOutSink) throws {
@@ -168,7 +172,7 @@ extension Handlers {
     }
 
     public func txzIn(tarball: FileInStream, directory: String) throws {
-        try tarIn(tarfile: tarball, directory: directory, compress: "xz", xattrs: nil, selinux: nil, acls: nil)
+        try tarIn(tarfile: tarball, directory: directory, compress: "xz", xattrs: nil, selinux: nil, acls: nil, keepdirlink: nil)
     }
 
     public func txzOut(directory: String, tarball: FileOutSink) throws {

@@ -273,6 +273,18 @@ extension Handlers {
         try btrfsOnPath(["btrfs", "scrub", "resume"], path)
     }
 
+    /// 1.60: the whole scrub in the foreground (`-B`), its failure an
+    /// error: btrfs_fsck's replacement, like other filesystems' fsck.
+    public func btrfsScrubFull(path: String, readonly: Bool?) throws {
+        var argv = ["btrfs", "scrub", "start", "-B"]
+        if readonly == true { argv.append("-r") }
+        argv.append(try context.resolve(path))
+        let r = try context.runner.run(argv, stdout: .foldedIntoStderr)
+        guard r.succeeded else {
+            throw DaemonError(message: "\(path): " + fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+        }
+    }
+
     public func btrfsScrubStatus(path: String) throws -> GuestfsBtrfsscrub {
         let out = try btrfsOnPath(["btrfs", "scrub", "status", "-R"], path).stdoutString
         return try BtrfsOutput.scrubStatus(out)

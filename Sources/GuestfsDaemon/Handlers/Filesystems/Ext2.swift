@@ -74,18 +74,21 @@ extension Handlers {
     /// resize2fs insists on a freshly checked filesystem when unmounted.
     private func ext2FsckIfNotMounted(_ device: String) throws {
         if try !fsIsDeviceMounted(device) {
-            try e2fsck(device: device, correct: nil, forceall: true)
+            try e2fsck(device: device, correct: nil, forceall: true, forceno: nil)
         }
     }
 
-    public func e2fsck(device: String, correct: Bool?, forceall: Bool?) throws {
-        let correct = correct ?? false, forceall = forceall ?? false
-        if correct && forceall {
-            throw DaemonError(message: "only one of the options 'correct', 'forceall' may be specified")
+    public func e2fsck(device: String, correct: Bool?, forceall: Bool?, forceno: Bool?) throws {
+        let correct = correct ?? false, forceall = forceall ?? false, forceno = forceno ?? false
+        // 1.60's message, which names forceno, for every library: the daemon
+        // takes forceno from any of them.
+        if [correct, forceall, forceno].filter({ $0 }).count > 1 {
+            throw DaemonError(message: "only one of the options 'correct', 'forceall' or 'forceno' may be specified")
         }
         var argv = ["e2fsck", "-f"]
         if correct { argv.append("-p") }
         if forceall { argv.append("-y") }
+        if forceno { argv.append("-n") }
         argv.append(device)
         // Upstream folds stdout onto stderr: the message keeps e2fsck's order.
         let r = try context.runner.run(argv, stdout: .foldedIntoStderr)
@@ -96,7 +99,7 @@ extension Handlers {
     }
 
     public func e2fsckF(device: String) throws {
-        try e2fsck(device: device, correct: true, forceall: nil)
+        try e2fsck(device: device, correct: true, forceall: nil, forceno: nil)
     }
 
     public func mke2journal(blocksize: Int32, device: String) throws {

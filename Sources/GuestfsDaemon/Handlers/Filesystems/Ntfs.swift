@@ -30,6 +30,20 @@ extension Handlers {
         try ntfsTool(argv, device: device)
     }
 
+    /// 1.60: permissions on an unmounted NTFS filesystem, through
+    /// ntfssecaudit (which keeps them in the file's security descriptor).
+    public func ntfsChmod(device: String, mode: Int32, path: String, recursive: Bool?) throws {
+        let modeText = String(UInt32(bitPattern: mode), radix: 8)
+        var argv = ["ntfssecaudit"]
+        if recursive == true { argv.append("-r") }
+        argv += [device, modeText, path]
+        let r = try context.runner.run(argv, stdout: .foldedIntoStderr)
+        guard r.succeeded else {
+            throw DaemonError(message: "ntfssecaudit \(fsName(device)) \(modeText) \(path): "
+                                + fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+        }
+    }
+
     public func ntfsresizeSize(device: String, size: Int64) throws {
         try ntfsresize(device: device, size: size, force: nil)
     }

@@ -24,11 +24,17 @@ extension Handlers {
             argv += ["-m", String(minimumfreeextent)]
         }
         argv.append(try context.resolve(mountpoint))
-        let r = try context.runner.run(argv)
-        if !r.succeeded {
-            let err = r.stderrString.trimmingTrailingNewlines()
-            throw DaemonError(err.contains("discard operation is not supported") ? ENOTSUP : 0, err)
+        // Twice, as upstream 1.60 (RHEL-88450: one pass can leave ranges
+        // untrimmed), then a sync: discards may still be in flight, and
+        // callers look at the host's image right after.
+        for _ in 0..<2 {
+            let r = try context.runner.run(argv)
+            if !r.succeeded {
+                let err = r.stderrString.trimmingTrailingNewlines()
+                throw DaemonError(err.contains("discard operation is not supported") ? ENOTSUP : 0, err)
+            }
         }
+        Glibc.sync()
     }
 
     public func df() throws -> String { try fsDf([]) }

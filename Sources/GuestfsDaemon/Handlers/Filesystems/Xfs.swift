@@ -14,6 +14,80 @@ extension Handlers {
         return try Self.xfsParseInfo(out.split(separator: "\n").map(String.init))
     }
 
+    /// 1.60's xfs_info2: every "field=number" of xfs_info's output, keyed
+    /// "section.field", plus each section's leading word ("meta-data" ->
+    /// the device, "log" -> "internal log"), in xfs_info's order.
+    public func xfsInfo2(pathordevice: String) throws -> [String] {
+        let target = pathordevice.hasPrefix("/dev/") ? pathordevice : try context.resolve(pathordevice)
+        // The device xfs_info names is shown by the library's name.
+        let out = fsCanonicalText(try fsCommandOCaml(["xfs_info", target]).stdoutString)
+        return Self.xfsInfoFields(out).flatMap { [$0.key, $0.value] }
+    }
+
+    /// xfs_info's text as upstream 1.60 reads it. A section starts at a line
+    /// beginning with a lower-case letter and runs over the indented lines
+    /// after it; its name is what comes before the first '='.
+    static func xfsInfoFields(_ out: String) -> [(key: String, value: String)] {
+        var sections: [[UInt8]] = []
+        for line in Array(out.utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let startsSection = line.first.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") } ?? false
+            if startsSection || sections.isEmpty {
+                sections.append(Array(line))
+            } else {
+                sections[sections.count - 1] += [UInt8(ascii: "\n")] + line
+            }
+        }
+        func isSpace(_ c: UInt8) -> Bool { c == 32 || (c >= 9 && c <= 13) }
+        func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+        func isNameChar(_ c: UInt8) -> Bool {
+            isDigit(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+                || (c | 0x20 >= UInt8(ascii: "a") && c | 0x20 <= UInt8(ascii: "z"))
+        }
+        func text(_ b: ArraySlice<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
+        var fields: [(key: String, value: String)] = []
+        for section in sections {
+            guard let eq = section.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let name = text(section[..<eq]).fsTrimming(" \t\n")
+            let rest = section[(eq + 1)...]
+            var i = rest.startIndex
+            // The section's leading word: "version N", "WORD log", or a word.
+            if let first = rest.first, !isSpace(first) {
+                let word = rest.prefix { !isSpace($0) }
+                var lead = word
+                let after = rest[word.endIndex...]
+                if text(word) == "version", let sp = after.first, isSpace(sp),
+                   let d = after.dropFirst().first, isDigit(d) {
+                    lead = rest[..<after.dropFirst().prefix(while: isDigit).endIndex]
+                } else if let sp = after.first, isSpace(sp), after.dropFirst().starts(with: "log".utf8) {
+                    lead = rest[..<(after.startIndex + 4)]
+                }
+                fields.append((name, text(lead)))
+                i = lead.endIndex
+            }
+            // Then each name=DIGITS, with a " blks" or " extents" unit.
+            while i < rest.endIndex {
+                guard isNameChar(rest[i]) else { i += 1; continue }
+                let word = rest[i...].prefix(while: isNameChar)
+                let afterWord = word.endIndex
+                guard afterWord < rest.endIndex, rest[afterWord] == UInt8(ascii: "="),
+                      afterWord + 1 < rest.endIndex, isDigit(rest[afterWord + 1]) else {
+                    i = afterWord
+                    continue
+                }
+                var end = rest[(afterWord + 1)...].prefix(while: isDigit).endIndex
+                if end < rest.endIndex, isSpace(rest[end]) {
+                    for unit in ["blks", "extents"] where rest[(end + 1)...].starts(with: unit.utf8) {
+                        end += 1 + unit.utf8.count
+                        break
+                    }
+                }
+                fields.append(("\(name).\(text(word))", text(rest[(afterWord + 1)..<end])))
+                i = end + 1
+            }
+        }
+        return fields
+    }
+
     /// Fields xfs_info did not print stay all-ones (upstream's -1).
     static func xfsParseInfo(_ lines: [String]) throws -> GuestfsXfsinfo {
         var info = GuestfsXfsinfo(
@@ -128,7 +202,7 @@ extension Handlers {
         if noprefetch == true { argv.append("-P") }
         if forcegeometry == true { argv += ["-o", "force_geometry"] }
         func nonNegative(_ v: Int64, _ name: String) throws -> String {
-            guard v >= 0 else { throw DaemonError(message: "\(name) must be >= 0") }
+            guard v >= 0 else { throw DaemonError(EINVAL, "\(name) must be >= 0") }
             return String(v)
         }
         if let maxmem { argv += ["-m", try nonNegative(maxmem, "maxmem")] }
@@ -148,7 +222,44 @@ extension Handlers {
         if r.status >= 128 {
             throw DaemonError(message: "\(fsName(device)): \(fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))")
         }
+        let err = r.stderrString
+        // -m too small: xfs_repair says how much it needs (upstream 1.60,
+        // RHEL-165677), which the caller can act on.
+        if let needed = Self.xfsRepairMemoryNeeded(err) {
+            throw DaemonError(EINVAL, "maxmem parameter (-m option) was too small: raise it from "
+                                + "\(maxmem.map(String.init) ?? "(not set)") to at least \(needed)")
+        }
+        // RHEL 7's on-disk AGFL layout, which that kernel fixed up itself,
+        // is flagged by newer xfs_repair: not a problem (RHEL-178287).
+        if r.status == 1, Self.xfsRepairOnlyOldAGFL(err) { return 0 }
         return r.status
+    }
+
+    /// "Required memory for repair is greater that/than the maximum
+    /// specified ... at least N." -> N.
+    static func xfsRepairMemoryNeeded(_ err: String) -> String? {
+        let text = Array(err.utf8)
+        let start = Array("Required memory for repair is greater tha".utf8)
+        guard let s = text.firstRange(of: start), text[s.upperBound...].dropFirst().starts(with: " the maximum specified".utf8),
+              let atLeast = text[s.upperBound...].firstRange(of: Array("at least ".utf8)) else { return nil }
+        let digits = text[atLeast.upperBound...].prefix { $0 >= 48 && $0 <= 57 }
+        guard !digits.isEmpty, digits.endIndex < text.endIndex, text[digits.endIndex] == UInt8(ascii: ".") else { return nil }
+        return String(decoding: digits, as: UTF8.self)
+    }
+
+    /// "bad agbno N in agfl, agno M" somewhere in xfs_repair's messages.
+    static func xfsRepairOnlyOldAGFL(_ err: String) -> Bool {
+        var rest = Substring(err)
+        while let r = rest.firstRange(of: "bad agbno ") {
+            let after = rest[r.upperBound...]
+            let n = after.prefix { $0.isASCII && $0.isNumber }
+            if !n.isEmpty, after[n.endIndex...].hasPrefix(" in agfl, agno "),
+               let d = after[n.endIndex...].dropFirst(" in agfl, agno ".count).first, d.isASCII, d.isNumber {
+                return true
+            }
+            rest = after
+        }
+        return false
     }
 
     /// XFS cannot shrink: its minimum size is its current size.

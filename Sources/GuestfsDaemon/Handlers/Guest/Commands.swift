@@ -8,13 +8,29 @@ import GuestfsProtocol
 /// initrd listing and extraction).
 extension Handlers {
     public func command(arguments: [String]) throws -> String {
-        if context.inAppliance, !rootIsMounted() {
-            throw DaemonError(message: "do_command: you must call 'mount' first to mount the root filesystem")
+        String(decoding: try commandOutput(arguments), as: UTF8.self)
+    }
+
+    /// 1.60's command_out: the command runs to its end first, so a failure
+    /// is still an error reply; then its output streams out in chunks,
+    /// however large (command's reply is limited to a message).
+    public func commandOut(arguments: [String], output: FileOutSink) throws {
+        let bytes = try commandOutput(arguments)
+        try output.start()
+        let total = UInt64(bytes.count)
+        var sent = 0
+        try bytes.withUnsafeBytes { all in
+            while sent < all.count {
+                let n = min(TransferIO.bufferSize, all.count - sent)
+                try output.write(UnsafeRawBufferPointer(rebasing: all[sent..<(sent + n)]))
+                sent += n
+                try context.progress(UInt64(sent), of: total)
+            }
         }
-        guard !arguments.isEmpty else { throw DaemonError(message: "passed an empty list") }
-        let mounts = bindMountApplianceFilesystems()
-        defer { unmountBindMounts(mounts) }
-        return try runChrooted(arguments)
+    }
+
+    public func shOut(command: String, output: FileOutSink) throws {
+        try commandOut(arguments: ["/bin/sh", "-c", command], output: output)
     }
 
     public func commandLines(arguments: [String]) throws -> [String] {
@@ -158,16 +174,28 @@ extension Handlers {
         }
     }
 
+    /// What command and command_out share: the checks, the bind mounts and
+    /// the run; the output up to its first NUL, as upstream's C string.
+    fileprivate func commandOutput(_ arguments: [String]) throws -> ArraySlice<UInt8> {
+        if context.inAppliance, !rootIsMounted() {
+            throw DaemonError(message: "do_command: you must call 'mount' first to mount the root filesystem")
+        }
+        guard !arguments.isEmpty else { throw DaemonError(message: "passed an empty list") }
+        let mounts = bindMountApplianceFilesystems()
+        defer { unmountBindMounts(mounts) }
+        return try runChrooted(arguments)
+    }
+
     /// Runs argv chrooted in the sysroot; its stdout, or its stderr as the
     /// error.
-    fileprivate func runChrooted(_ argv: [String]) throws -> String {
+    fileprivate func runChrooted(_ argv: [String]) throws -> ArraySlice<UInt8> {
         let root = context.sysroot.hostPath("/")
         var env = CommandRunner.defaultEnvironment().filter {
             !$0.hasPrefix("PATH=") && !$0.hasPrefix("SHELL=") && !$0.hasPrefix("LC_ALL=") && !$0.hasPrefix("TERM=")
         }
         env += ["PATH=/sbin:/usr/sbin:/bin:/usr/bin", "SHELL=/bin/sh", "LC_ALL=C", "TERM=dumb"]
         let r = try context.runner.run(["chroot", root] + argv, environment: env)
-        if r.succeeded { return CommandText.cString(r.stdout) }
+        if r.succeeded { return r.stdout.prefix { $0 != 0 } }
         var message = r.stderrString
         while message.hasSuffix("\n") { message.removeLast() }
         // chroot(1) could not start the program: say it as execvp would.

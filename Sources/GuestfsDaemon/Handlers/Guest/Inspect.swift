@@ -88,6 +88,14 @@ extension Handlers {
         try windowsAnswer(inspectedRoot(root).windowsCurrentControlSet, "CurrentControlSet could not be determined")
     }
 
+    /// 1.60: group policy objects in the software hive.
+    public func inspectGetWindowsGroupPolicy(root: String) throws -> Bool {
+        guard let found = try inspectedRoot(root).windowsGroupPolicy else {
+            throw DaemonError(message: "not a Windows guest, or software hive could not be parsed")
+        }
+        return found
+    }
+
     /// A Windows-only answer, or upstream's error when the root has none.
     private func windowsAnswer(_ value: String?, _ missing: String) throws -> String {
         guard let value else { throw DaemonError(message: "not a Windows guest, or \(missing)") }
@@ -216,7 +224,25 @@ final class HivexHive: RegistryHive {
         hivex_close(handle)
     }
 
-    func values(at path: [String]) throws -> [RegistryValue]? {
+    func childNames(at path: [String]) throws -> [String]? {
+        guard let node = try node(at: path) else { return nil }
+        guard let list = hivex_node_children(handle, node) else {
+            throw DaemonError.system("hivex_node_children: \(name)")
+        }
+        defer { free(list) }
+        var names: [String] = []
+        var i = 0
+        while list[i] != 0 {
+            guard let n = hivex_node_name(handle, list[i]) else { throw DaemonError.system("hivex_node_name: \(name)") }
+            names.append(String(cString: n))
+            free(n)
+            i += 1
+        }
+        return names
+    }
+
+    /// The key at `path` below the root, nil when one of its parts is missing.
+    private func node(at path: [String]) throws -> hive_node_h? {
         var node = hivex_root(handle)
         guard node != 0 else { throw DaemonError.system("hivex_root: \(name)") }
         for key in path {
@@ -228,6 +254,11 @@ final class HivexHive: RegistryHive {
             }
             node = child
         }
+        return node
+    }
+
+    func values(at path: [String]) throws -> [RegistryValue]? {
+        guard let node = try node(at: path) else { return nil }
         guard let list = hivex_node_values(handle, node) else {
             throw DaemonError.system("hivex_node_values: \(name)")
         }
@@ -318,6 +349,29 @@ struct ApplianceDevices: InspectionDevices {
             if g.lowercased() == guid { return part }
         }
         return nil
+    }
+
+    /// The dm device whose mapping uuid is "CRYPT-LUKS<n>-<uuid without
+    /// dashes>-<name>" (what udev's /dev/disk/by-id/dm-uuid-CRYPT-* links
+    /// name; the appliance has no udev, so sysfs is read instead).
+    func cryptDevice(luksUUID: String) -> String? {
+        let short = luksUUID.filter { $0 != "-" }
+        guard !short.isEmpty, let names = FileOps.directoryNames("/sys/block") else { return nil }
+        for name in names.sorted() where name.hasPrefix("dm-") {
+            guard let bytes = try? FileOps.readAll("/sys/block/\(name)/dm/uuid") else { continue }
+            let uuid = String(decoding: bytes, as: UTF8.self).trimmingTrailingNewlines()
+            let parts = uuid.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3, parts[0] == "CRYPT", parts[1].count == 5, parts[1].hasPrefix("LUKS"),
+                  parts[2].hasPrefix(short + "-") else { continue }
+            return "/dev/" + name
+        }
+        return nil
+    }
+
+    func logicalVolume(vgUUID: String, lvUUID: String) -> String? {
+        guard let vg = (try? handlers.vgsFull())?.first(where: { $0.vgUuid == vgUUID }),
+              let lv = (try? handlers.lvsFull())?.first(where: { $0.lvUuid == lvUUID }) else { return nil }
+        return "/dev/\(vg.vgName)/\(lv.lvName)"
     }
 
     func readBytes(_ node: String, count: Int, at offset: Int64) -> [UInt8]? {

@@ -24,7 +24,19 @@ extension Handlers {
     }
 
     public func selinuxRelabel(specfile: String, path: String, force: Bool?) throws {
+        try relabel(specfile: specfile, paths: [path], force: force, errorPrefix: "")
+    }
+
+    /// 1.60's replacement for selinux_relabel: several paths in one run,
+    /// its errors prefixed "setfiles: " as upstream's.
+    public func setfiles(specfile: String, paths: [String], force: Bool?) throws {
+        try relabel(specfile: specfile, paths: paths, force: force, errorPrefix: "setfiles: ")
+    }
+
+    private func relabel(specfile: String, paths: [String], force: Bool?, errorPrefix: String) throws {
         guard context.isGroupAvailable("selinuxrelabel") else { throw DaemonError.unavailableFeature("selinuxrelabel") }
+        // Nothing to relabel (upstream 1.60 does not even run setfiles).
+        guard !paths.isEmpty else { return }
         let root = context.sysroot.root
         // The spec file is a plain string: an absolute one is the guest's,
         // resolved inside it; anything else is glued to the sysroot as
@@ -38,17 +50,22 @@ extension Handlers {
         }
         // -m: do not put every other mountpoint on the exclude list;
         // -C: exit status 1 means "some files could not be relabelled",
-        // which is not a failure. Older setfiles lack them (probed as
-        // upstream does, by the "invalid option" message).
+        // which is not a failure; -A: less memory on huge trees; -T 0: one
+        // thread per vCPU (upstream 1.60 adds these two, and every library
+        // gets them here). Older setfiles lack some (probed as upstream
+        // does, by the "invalid option" message).
         let hasC = setfilesHasOption("C")
         if setfilesHasOption("m") { argv.append("-m") }
         if hasC { argv.append("-C") }
+        if setfilesHasOption("A") { argv.append("-A") }
+        if setfilesHasOption("T") { argv += ["-T", "0"] }
         if !root.isEmpty { argv += ["-r", root] }
         argv.append(context.verbose ? "-v" : "-q")
-        argv += [spec, try context.resolve(path)]
+        argv.append(spec)
+        argv += try paths.map { try context.resolve($0) }
         let r = try context.runner.run(argv)
         guard r.status == 0 || (r.status == 1 && hasC) else {
-            throw DaemonError(message: r.stderrString.trimmingTrailingNewlines())
+            throw DaemonError(message: errorPrefix + r.stderrString.trimmingTrailingNewlines())
         }
     }
 
@@ -59,7 +76,9 @@ extension Handlers {
         let key = "selinux.setfiles.\(option)"
         if let known = context.state[key] as? Bool { return known }
         guard let r = try? context.runner.run(["setfiles", "-\(option)"]) else { return false }
-        let has = !r.stderrString.contains("'\(option)'")
+        // Not just "'X'": a known option that wants an argument (-T) says
+        // "option requires an argument -- 'T'".
+        let has = !r.stderrString.contains("invalid option -- '\(option)'")
         context.state[key] = has
         return has
     }

@@ -160,8 +160,9 @@ extension Handlers {
             let raw = guestfs_shim_secret_memfd()
             guard raw >= 0 else { throw DaemonError.system("memfd_create") }
             let fd = FileDescriptor(rawValue: raw)
-            var bytes = Array(key.utf8)
-            files.append((fd, bytes.count))
+            files.append((fd, 0))
+            var bytes = try KeyArgument.bytes(key)
+            files[files.count - 1].length = bytes.count
             defer { bytes.withUnsafeMutableBytes { guestfs_shim_wipe($0.baseAddress, $0.count) } }
             do {
                 _ = try bytes.withUnsafeBytes { try fd.writeAll($0) }
@@ -171,5 +172,59 @@ extension Handlers {
         }
         let pid = getpid()
         return try body(files.map { "/proc/\(pid)/fd/\($0.fd.rawValue)" })
+    }
+}
+
+/// A Key argument's bytes. Since 1.60 a key may say how it is written:
+/// "base64:..." (any bytes, so 8-bit keys can cross the string-only wire)
+/// or "text:..."; anything else is the passphrase itself, as before. Every
+/// library gets this reading, as upstream's daemon gives it to every client.
+enum KeyArgument {
+    static func bytes(_ key: String) throws -> [UInt8] {
+        if key.hasPrefix("base64:") {
+            guard let decoded = decodeBase64(key.utf8.dropFirst(7)) else {
+                throw DaemonError(message: "could not decode base64-encoded key")
+            }
+            return decoded
+        }
+        if key.hasPrefix("text:") { return Array(key.utf8.dropFirst(5)) }
+        return Array(key.utf8)
+    }
+
+    /// RFC 4648 base64 as `base64 -d` accepts it: whole padded groups,
+    /// newlines skipped, '=' only at the end; anything else is an error.
+    static func decodeBase64<S: Sequence>(_ text: S) -> [UInt8]? where S.Element == UInt8 {
+        func value(_ c: UInt8) -> UInt32? {
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): return UInt32(c - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): return UInt32(c - UInt8(ascii: "a")) + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(c - UInt8(ascii: "0")) + 52
+            case UInt8(ascii: "+"): return 62
+            case UInt8(ascii: "/"): return 63
+            default: return nil
+            }
+        }
+        var out: [UInt8] = []
+        var group: UInt32 = 0, count = 0, padding = 0
+        for c in text where c != UInt8(ascii: "\n") {
+            if c == UInt8(ascii: "=") {
+                padding += 1
+                guard padding <= 2 else { return nil }
+                group <<= 6
+                count += 1
+            } else {
+                guard padding == 0, let v = value(c) else { return nil }
+                group = group << 6 | v
+                count += 1
+            }
+            if count == 4 {
+                let bytes = [UInt8(group >> 16 & 0xff), UInt8(group >> 8 & 0xff), UInt8(group & 0xff)]
+                out += bytes.prefix(3 - padding)
+                group = 0
+                count = 0
+            }
+        }
+        // Unpadded or cut short: `base64 -d` exits 1 (upstream's error).
+        return count == 0 ? out : nil
     }
 }
