@@ -1,6 +1,6 @@
 # library: 1.60
 # disks: 400M 300M 64M
-# needs: /bin/busybox hivexregedit python3
+# needs: /usr/bin/dash /usr/bin/seq /usr/bin/head /usr/bin/yes /lib64/ld-linux-x86-64.so.2 hivexregedit python3
 # The procedures libguestfs 1.60 added (command-out, sh-out, btrfs-scrub-full,
 # ntfs-chmod, xfs-info2, inspect-get-windows-group-policy; setfiles is in
 # selinux-1.60.fish) and its two new optargs (tar-in keepdirlink, e2fsck
@@ -12,15 +12,25 @@
 part-disk /dev/sda mbr
 mkfs ext4 /dev/sda1
 mount /dev/sda1 /
-mkdir /bin
-upload /bin/busybox /bin/busybox
-chmod 0755 /bin/busybox
-ln-s busybox /bin/sh
-ln-s busybox /bin/yes
-ln-s busybox /bin/head
-ln-s busybox /bin/seq
+# A guest with a shell: the host's dash, yes, head, seq and their libc.
+mkdir-p /usr/bin
+mkdir-p /usr/lib/x86_64-linux-gnu
+mkdir /lib64
+ln-s usr/bin /bin
+upload /usr/bin/dash /usr/bin/dash
+upload /usr/bin/yes /usr/bin/yes
+upload /usr/bin/head /usr/bin/head
+upload /usr/bin/seq /usr/bin/seq
+upload /lib/x86_64-linux-gnu/libc.so.6 /usr/lib/x86_64-linux-gnu/libc.so.6
+upload /lib64/ld-linux-x86-64.so.2 /lib64/ld-linux-x86-64.so.2
+chmod 0755 /usr/bin/dash
+chmod 0755 /usr/bin/yes
+chmod 0755 /usr/bin/head
+chmod 0755 /usr/bin/seq
+chmod 0755 /lib64/ld-linux-x86-64.so.2
+ln-s dash /usr/bin/sh
 # command-out and sh-out: more than a message can hold, streamed.
-command-out "/bin/seq 1 5" seq.out
+command-out "/usr/bin/seq 1 5" seq.out
 ! cat seq.out
 sh-out "yes 0123456789abcdef | head -c 5000000" big.out
 ! wc -c < big.out && md5sum < big.out
