@@ -37,7 +37,7 @@ sh-out "yes 0123456789abcdef | head -c 5000000" big.out
 sh-out "printf 'ab\\000cd'" nul.out
 ! od -c nul.out
 -sh-out "echo partial; echo it broke >&2; exit 3" failed.out
-! wc -c < failed.out
+! if [ -s failed.out ]; then echo data received; else echo no data; fi
 # tar-in keepdirlink: a merged-/usr guest keeps its /lib symlink.
 mkdir-p /keep/usr/lib
 ln-s usr/lib /keep/lib
