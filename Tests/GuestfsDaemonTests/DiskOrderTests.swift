@@ -105,4 +105,42 @@ import Testing
                     == "/dev/sdb: \(block)/sdb/device -> ../../../virtio3 is not a SCSI address (H:C:T:L)")
         }
     }
+
+    /// The daemon itself, started as in the appliance (no --drive) in a
+    /// private mount namespace whose /sys is a fake tree: it refuses to
+    /// start on names out of order, with the message on stderr and status
+    /// 1, and serves (here: reads the empty channel and exits 0) when they
+    /// follow the addresses.
+    @Test(.enabled(if: StandaloneDaemon.available, "needs root, unshare"))
+    func theDaemonRefusesToStart() throws {
+        func daemon(_ block: String) throws -> (status: Int32, stderr: String) {
+            let sys = URL(fileURLWithPath: block).deletingLastPathComponent().path
+            let sysroot = sys + "/sysroot"
+            try FileManager.default.createDirectory(atPath: sysroot, withIntermediateDirectories: true)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+            p.arguments = ["-m", "--propagation", "private", "sh", "-c",
+                           "mount --bind \"$1\" /sys && exec \"$2\" --no-cmdline --verbose --channel /dev/null --sysroot \"$3\"",
+                           "sh", sys, StandaloneDaemon.daemonPath, sysroot]
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        try tree([("sda", "2:0:1:0"), ("sdb", "2:0:0:0")]) { block in
+            let (status, stderr) = try daemon(block)
+            #expect(status == 1)
+            #expect(stderr == "guestfsd: error: /dev/sdb is the disk at SCSI address 2:0:0:0, where libguestfs attached "
+                    + "its disk 0, which the library calls /dev/sda (/dev/sda is the disk at 2:0:1:0): the kernel named "
+                    + "the disks out of order; refusing to serve device names that point at the wrong disk\n")
+        }
+        try tree([("sda", "2:0:0:0"), ("sdb", "2:0:1:0")]) { block in
+            let (status, stderr) = try daemon(block)
+            #expect(status == 0)
+            #expect(stderr.hasPrefix("guestfsd: disk names follow SCSI addresses (2 sd disks)\n"))
+        }
+    }
 }
