@@ -85,8 +85,11 @@ public enum FileArchitecture {
         return canonicalArchitecture(machineName: name, bits: elfClass == 1 ? 32 : 64, bigEndian: bigEndian)
     }
 
-    /// Upstream's mapping of file(1)'s ELF machine name to an architecture;
-    /// names it does not map come back unchanged ("MIPS", "Alpha", ...).
+    /// Upstream's mapping of file(1)'s ELF machine name to an architecture
+    /// (libguestfs 1.60's daemon/filearch.ml); names it does not map come
+    /// back unchanged ("MIPS", "Alpha", ...). LoongArch is `loongarch64`
+    /// (`loongarch32`) as in 1.54 and 1.60; 1.48 passes file(1)'s
+    /// "LoongArch" through.
     public static func canonicalArchitecture(machineName name: String, bits: Int, bigEndian: Bool) -> String {
         if name.contains("Intel 80386") || name.contains("Intel 80486") { return "i386" }
         if name.contains("x86-64") { return "x86_64" }
@@ -102,6 +105,7 @@ public enum FileArchitecture {
         if name.contains("ARM") { return "arm" }
         if name.contains("UCB RISC-V") { return "riscv\(bits)" }
         if name.contains("IBM S/390") { return bits == 32 ? "s390" : "s390x" }
+        if name.contains("LoongArch") { return "loongarch\(bits)" }
         return name
     }
 

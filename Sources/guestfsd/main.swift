@@ -38,6 +38,13 @@ func serve(_ options: DaemonOptions) throws {
         runner: CommandRunner(verbose: verbose),
         verbose: verbose,
         inAppliance: !standalone)
+    // In the appliance, before anything else: each /dev/sdX must be the
+    // disk libguestfs attached in that position (DiskOrder); the library
+    // then fails launch with this message on the console.
+    if !standalone {
+        if let wrong = DiskOrder.checkAppliance() { throw StartError(message: wrong) }
+        if verbose { logLine("guestfsd: disk names follow SCSI addresses (\(DiskOrder.sdDiskCount()) sd disks)") }
+    }
     if !standalone { _ = mkdir(options.sysroot, 0o755) }
     umask(0o022)
 

@@ -9,7 +9,9 @@ import Testing
 /// reference appliance's (Tests/appliance/compat/file-architecture.fish
 /// compares them side by side), except where upstream is wrong: it cannot
 /// read zstd, lzop or lz4 initrds nor a zstd-compressed ELF, and calls
-/// every PE32+ file "x86_64" and every PE32 file "i386", ARM ones included.
+/// every PE32+ file "x86_64" and every PE32 file "i386", ARM ones included;
+/// 1.48 calls a LoongArch ELF "LoongArch" (file(1)'s name), 1.54 and 1.60
+/// `loongarch64`, as ours.
 @Suite("file_architecture", .enabled(if: StandaloneDaemon.available, "needs root, unshare, losetup"))
 struct FileArchitectureTests {
     static let expected: [(String, String)] = [
@@ -19,7 +21,7 @@ struct FileArchitectureTests {
         ("elf-sparc32plus", "sparc"), ("elf-mips-be", "MIPS"), ("elf-mipsel", "MIPS"), ("elf-ppc32", "ppc"),
         ("elf-s390-31", "s390"), ("elf-riscv32", "riscv32"), ("elf-ia64", "ia64"),
         ("elf-alpha", "Alpha (unofficial)"), ("elf-alpha-official", "Alpha"), ("elf-hppa", "PA-RISC"),
-        ("elf-m68k", "Motorola m68k"), ("elf-sh4", "Renesas SH"), ("elf-loong64", "LoongArch"),
+        ("elf-m68k", "Motorola m68k"), ("elf-sh4", "Renesas SH"), ("elf-loong64", "loongarch64"),
         ("elf-x32", "x86_64"), ("elf-i486", "i386"), ("elf-relocatable-arm", "arm"), ("elf-nomachine", "no machine"),
         ("pe-i386.exe", "i386"), ("pe-i386.dll", "i386"), ("pe-x86_64.exe", "x86_64"), ("pe-x86_64.dll", "x86_64"),
         ("pe-efi-x86_64.efi", "x86_64"),

@@ -71,7 +71,7 @@ struct FileArchitectureTests {
             (1, 2, 2, "SPARC"), (1, 2, 18, "sparc"), (2, 2, 43, "sparc64"), (2, 1, 50, "ia64"),
             (2, 2, 21, "ppc64"), (2, 1, 21, "ppc64le"), (1, 2, 20, "ppc"), (2, 1, 183, "aarch64"),
             (1, 1, 40, "arm"), (1, 1, 243, "riscv32"), (2, 1, 243, "riscv64"), (1, 2, 22, "s390"),
-            (2, 2, 22, "s390x"), (1, 2, 8, "MIPS"), (2, 1, 258, "LoongArch"), (2, 1, 0x9026, "Alpha (unofficial)"),
+            (2, 2, 22, "s390x"), (1, 2, 8, "MIPS"), (2, 1, 258, "loongarch64"), (1, 1, 258, "loongarch32"), (2, 1, 0x9026, "Alpha (unofficial)"),
         ]
         for (c, d, m, arch) in cases {
             #expect(FileArchitecture.elfArchitecture(Self.elf(class: c, data: d, machine: m)) == arch, "\(m)")

@@ -31,3 +31,16 @@ not_implemented() {
 }
 
 show_out() { sed 's/^/    | /' "${1:-$TMP/out}" | tail -n "${2:-40}" >&2; }
+
+# Our initramfs ("old-style") layout, built beside $OURS (or found up to
+# date: appliance-build/build stops early when its inputs are unchanged);
+# sets INITRAMFS_DIR. The daemon is the same release build as the fixed
+# appliance's (GUESTFSD, if set, is used by both).
+initramfs_appliance() {
+    INITRAMFS_DIR=${OURS%/}-initramfs
+    APPLIANCE_LAYOUT=initramfs APPLIANCE_DIR=$INITRAMFS_DIR APPLIANCE_QUIET=1 \
+        "$ROOT/appliance-build/build" >"$TMP/build.log" 2>&1 \
+        || { show_out "$TMP/build.log"; fail "APPLIANCE_LAYOUT=initramfs appliance-build/build failed"; }
+    [[ -s $INITRAMFS_DIR/vmlinuz.x86_64 && -s $INITRAMFS_DIR/initramfs.x86_64.img && ! -e $INITRAMFS_DIR/root ]] \
+        || fail "$INITRAMFS_DIR is not an initramfs appliance: $(ls "$INITRAMFS_DIR" | tr '\n' ' ')"
+}

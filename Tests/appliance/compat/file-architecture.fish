@@ -5,10 +5,11 @@
 # answers (Tests/GuestfsDaemonTests/FileArchitectureTests.swift): zstd, lzop
 # and lz4 initrds, a zstd ELF (upstream: unknown architecture), ARM PE files
 # (upstream: x86_64 for every PE32+, i386 for every PE32).
-# Also left out: LoongArch and i486 ELF files, whose names are file(1)'s and
-# so its version's (Debian 12's file 5.44: "LoongArch", "Intel 80386" ->
-# i386; Debian 13's, in 1.54's reference: "loongarch64", "Intel i486").
-# Ours answers as 1.48's reference (FileArchitectureTests pins both).
+# Also left out: a LoongArch ELF file, which ours calls loongarch64 as 1.54
+# and 1.60 do (1.48 passes file(1)'s "LoongArch" through), and an i486 one,
+# whose name is file(1)'s and so its version's (Debian 12's file 5.44:
+# "Intel 80486" -> i386, as ours; Debian 13's, in 1.54's reference, "Intel
+# i486", passed through). FileArchitectureTests pins both.
 # disks: 200M
 # setup: "$ROOT/Tests/guests/make-arch-samples" samples
 run

@@ -334,8 +334,13 @@ extension Handlers {
         try fsCommand(["btrfs", "rescue", "super-recover", "-y", device], errorPrefix: "\(fsName(device)): ")
     }
 
+    /// Clearing the flag passes `-f`, as btrfstune_seeding does:
+    /// btrfs-progs 6 refuses to clear it without (upstream runs it without
+    /// `-f`, ignores the refusal and answers success, leaving it set).
     public func btrfsSetSeeding(device: String, seeding: Bool) throws {
-        try btrfsCommandR(["btrfstune", "-S", seeding ? "1" : "0", device], device: device)
+        var argv = ["btrfstune", "-S", seeding ? "1" : "0"]
+        if !seeding { argv.append("-f") }
+        try btrfsCommandR(argv + [device], device: device)
     }
 
     public func btrfstuneSeeding(device: String, seeding: Bool) throws {

@@ -100,7 +100,8 @@ extension Handlers {
     }
 
     /// Every block device that can hold a filesystem: whole disks, their
-    /// partitions, and (in the appliance) device-mapper and md devices.
+    /// partitions, and (in the appliance) md devices, LVs and the other
+    /// device-mapper devices (opened LUKS volumes).
     func fsAllBlockDevices() -> [String] {
         var all: [String] = []
         for name in context.devices.listDevices() {
@@ -110,6 +111,9 @@ extension Handlers {
         }
         all += fsMdDevices()
         all += fsLogicalVolumes().map { $0.path }
+        // Opened LUKS volumes and other non-LV dm devices: libblkid (so
+        // upstream's findfs) probes every dm device in /proc/partitions.
+        all += fsDeviceMapperDevices()
         return all
     }
 
