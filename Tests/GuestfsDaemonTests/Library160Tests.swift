@@ -208,34 +208,19 @@ struct Library160Tests {
             // An 8-bit key with a NUL in it: only base64 can carry it.
             let raw: [UInt8] = [0xff, 0x00, 0x41, 0x80, 0x0a, 0x7f]
             try c.luksFormat(device: "/dev/sda", key: "base64:" + Data(raw).base64EncodedString(), keyslot: 0)
-            #expect(try Self.hostKeyWorks(d.images[0], raw))
+            #expect(try LuksTests.hostKeyWorks(d.images[0], raw))
             // text: is the rest, literally (even when it looks like base64:).
             try c.luksAddKey(device: "/dev/sda", key: "base64:" + Data(raw).base64EncodedString(),
                              newkey: "text:base64:aGk=", keyslot: 1)
-            #expect(try Self.hostKeyWorks(d.images[0], Array("base64:aGk=".utf8)))
+            #expect(try LuksTests.hostKeyWorks(d.images[0], Array("base64:aGk=".utf8)))
             // No prefix: the passphrase as it is.
             try c.luksAddKey(device: "/dev/sda", key: "text:base64:aGk=", newkey: "plain words", keyslot: 2)
-            #expect(try Self.hostKeyWorks(d.images[0], Array("plain words".utf8)))
+            #expect(try LuksTests.hostKeyWorks(d.images[0], Array("plain words".utf8)))
             #expect(daemonError { try c.luksKillSlot(device: "/dev/sda", key: "base64:not*base64", keyslot: 2) }?.message
                     == "could not decode base64-encoded key")
             #expect(daemonError { try c.luksKillSlot(device: "/dev/sda", key: "base64:aGk", keyslot: 2) }?.message
                     == "could not decode base64-encoded key", "unpadded, as base64 -d refuses")
         }
-    }
-
-    static func hostKeyWorks(_ image: String, _ key: [UInt8]) throws -> Bool {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/sbin/cryptsetup")
-        p.arguments = ["open", "--test-passphrase", "--key-file=-", image]
-        let inPipe = Pipe()
-        p.standardInput = inPipe
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        inPipe.fileHandleForWriting.write(Data(key))
-        try inPipe.fileHandleForWriting.close()
-        p.waitUntilExit()
-        return p.terminationStatus == 0
     }
 }
 

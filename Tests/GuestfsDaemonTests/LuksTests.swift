@@ -11,6 +11,11 @@ import Testing
 struct LuksTests {
     /// Does `key` open some key slot of the LUKS image (host cryptsetup)?
     static func hostKeyWorks(_ image: String, _ key: String) throws -> Bool {
+        try hostKeyWorks(image, Array(key.utf8))
+    }
+
+    /// The same for a key of any bytes.
+    static func hostKeyWorks(_ image: String, _ key: [UInt8]) throws -> Bool {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/sbin/cryptsetup")
         p.arguments = ["open", "--test-passphrase", "--key-file=-", image]
@@ -19,7 +24,7 @@ struct LuksTests {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        inPipe.fileHandleForWriting.write(Data(key.utf8))
+        inPipe.fileHandleForWriting.write(Data(key))
         try inPipe.fileHandleForWriting.close()
         p.waitUntilExit()
         return p.terminationStatus == 0

@@ -106,7 +106,7 @@ enum MalformedCorpus {
         err("direction 7", rbFrame(ping, serial: 106, direction: 7), 106, "direction")
         err("status error", rbFrame(ping, serial: 107, status: 1), 107, "status")
         err("status 0xffffffff", rbFrame(ping, serial: 108, status: 0xffff_ffff), 108, "status")
-        for (i, p) in [UInt32(0), 516, 1 << 31, 0xffff_ffff, 4, 6].enumerated() {
+        for (i, p) in [UInt32(0), 523, 1 << 31, 0xffff_ffff, 4, 6].enumerated() {
             err("unknown procedure \(p)", rbFrame(p, serial: 110 + UInt32(i)), 110 + UInt32(i), "unknown procedure number")
         }
         err("string length past the frame", rbFrame(isFile, args: rbXDR { $0.write(UInt32(1000)); $0.write(UInt32(0x2f2f2f2f)) }, serial: 120),

@@ -183,7 +183,7 @@ private func xdr(_ body: (inout XDRWriter) -> Void) -> [UInt8] {
         try h.client.pingDaemon()
     }
 
-    @Test(arguments: [UInt32(0), 516, 1 << 31, 0xffff_fff0])
+    @Test(arguments: [UInt32(0), 523, 1 << 31, 0xffff_fff0])
     func unknownProcedureNumbers(_ proc: UInt32) throws {
         let h = try SessionHarness()
         let reply = try h.rawCall(proc)

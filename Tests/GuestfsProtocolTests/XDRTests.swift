@@ -137,12 +137,15 @@ private func decode<T>(_ bytes: [UInt8], _ body: (inout XDRReader) throws -> T) 
     }
 
     @Test func procedureTableMatchesTheSpec() {
-        // The union of libguestfs 1.48's 492 procedures and 1.54's 496.
-        #expect(Procedure.allCases.count == 497)
-        #expect(Procedure.readdir.onlyInLibrary == "1.48" && Procedure.internalReaddir.onlyInLibrary == "1.54")
+        // The union of libguestfs 1.48's 492 procedures, 1.54's 496 and 1.60's 503.
+        #expect(Procedure.allCases.count == 504)
+        #expect(Procedure.readdir.onlyInLibrary == "1.48" && Procedure.internalReaddir.onlyInLibrary == "1.54, 1.60")
+        #expect(Procedure.commandOut.onlyInLibrary == "1.60" && Procedure.xfsInfo2.rawValue == 522)
         #expect(Procedure.mkswapL.rawValue == 131 && Procedure.findfsPartlabel.rawValue == 515)
         #expect(Procedure.cryptsetupOpen.optargCount == 3 && CryptsetupOpenArgs.optargsInEveryLibrary == 2)
-        #expect(GuestfsConstants.maxProcedureNumber == 515)
+        #expect(Procedure.tarIn.optargCount == 5 && TarInArgs.optargsInEveryLibrary == 4)
+        #expect(Procedure.e2fsck.optargCount == 3 && E2fsckArgs.optargsInEveryLibrary == 2)
+        #expect(GuestfsConstants.maxProcedureNumber == 522)
         #expect(Procedure.pingDaemon.rawValue == 92)
         #expect(Procedure.internalAutosync.rawValue == 282)
         #expect(Procedure.upload.hasFileIn && Procedure.download.hasFileOut)
