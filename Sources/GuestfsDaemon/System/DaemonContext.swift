@@ -28,9 +28,6 @@ public final class DaemonContext {
     /// directory of the initramfs). Off in standalone mode, where the
     /// sysroot may be a plain directory.
     public var requireMountedRoot: Bool
-    /// Free-form per-session state that handler files keep (umask, LVM
-    /// handle, ...), keyed by a name of their choosing.
-    public var state: [String: Any] = [:]
     /// Set by internal_exit: the session exits once the reply is sent.
     public var exitAfterReply = false
     /// Counts the calls that may have written a block device (partition

@@ -12,10 +12,8 @@ import SystemPackage
 /// Inside, device names are the library's (/dev/sda1): results leave
 /// as they are, arguments are turned back from nodes.
 extension Handlers {
-    static let inspectionStateKey = "inspect.result"
-
     var lastInspection: Inspection {
-        context.state[Self.inspectionStateKey] as? Inspection ?? Inspection()
+        state.inspection ?? Inspection()
     }
 
     public func inspectOs() throws -> [String] {
@@ -35,7 +33,7 @@ extension Handlers {
         } catch let e as InspectionError {
             throw DaemonError(message: e.message)
         }
-        context.state[Self.inspectionStateKey] = Inspection(filesystems: found)
+        state.inspection = Inspection(filesystems: found)
         return lastInspection.roots
     }
 

@@ -363,17 +363,15 @@ final class LvmState {
 }
 
 extension Handlers {
-    static let lvmStateKey = "lvm"
-
     /// The session's LVM, made on first use.
     func lvmState() throws -> LvmState {
-        if let state = context.state[Self.lvmStateKey] as? LvmState { return state }
+        if let known = state.lvm { return known }
         let activation = Self.deviceMapperAvailable(context)
         let library = try Lvm2Library(configuration: lvmConfiguration(userFilter: nil, activation: activation),
                                       verbose: context.verbose)
-        let state = LvmState(library: library, activation: activation, generation: context.diskGeneration)
-        context.state[Self.lvmStateKey] = state
-        return state
+        let made = LvmState(library: library, activation: activation, generation: context.diskGeneration)
+        state.lvm = made
+        return made
     }
 
     /// Whether the kernel has device-mapper (opening its control node loads

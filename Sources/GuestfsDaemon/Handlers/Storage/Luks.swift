@@ -117,8 +117,8 @@ extension Handlers {
     /// modules under TCG on a busy host once failed the open with
     /// "reload ioctl ... failed: Connection timed out".
     private func luksPreloadModules() {
-        guard context.inAppliance, context.state["luks.modules"] == nil, context.runner.has("modprobe") else { return }
-        context.state["luks.modules"] = true
+        guard context.inAppliance, !state.luksModulesLoaded, context.runner.has("modprobe") else { return }
+        state.luksModulesLoaded = true
         _ = try? context.runner.run(["modprobe", "-q", "-a", "dm_crypt", "xts", "ecb", "aesni_intel", "essiv", "sha256_ssse3"])
     }
 
