@@ -15,6 +15,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "GuestfsProtocol"),
+        // The daemon's support layer (the role upstream's daemon.h plays):
+        // its error type, tool results, text helpers, the small-file reader
+        // and the I/O layer. It depends on no part of GuestfsDaemon.
+        .target(
+            name: "GuestfsSupport",
+            dependencies: ["GuestfsProtocol", .product(name: "SystemPackage", package: "swift-system")]),
         // Pure parsers of file formats (ELF, PE, cpio, compression magics):
         // no I/O, tested without root.
         .target(name: "GuestfsFileFormats"),
@@ -62,7 +68,7 @@ let package = Package(
         .target(
             name: "GuestfsDaemon",
             dependencies: [
-                "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap",
+                "GuestfsSupport", "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap",
                 "CRpm", "CHivex", "CAugeas", "CSystemd", "CTsk", "CYara", "GuestfsInspection",
                 "CSelinux", "CGuestfsLazy",
                 .product(name: "SystemPackage", package: "swift-system"),

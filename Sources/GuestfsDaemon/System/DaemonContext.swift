@@ -141,7 +141,7 @@ public final class DaemonContext {
     /// Splits an already translated "btrfsvol:NODE/VOLUME" (the node is the
     /// shortest prefix that is not a directory).
     func splitBtrfsvol(_ value: String) -> (device: String, volume: String)? {
-        btrfsvolParts(value) { fsStat($0) != nil ? $0 : nil }
+        btrfsvolParts(value) { fileStatus($0) != nil ? $0 : nil }
     }
 
     /// The shortest "/dev/..." prefix of a btrfsvol: value whose node
@@ -154,7 +154,7 @@ public final class DaemonContext {
         while let slash = desc[index...].firstIndex(of: "/") {
             index = desc.index(after: slash)
             guard let node = node(String(desc[..<slash])) else { continue }
-            guard let st = fsStat(node) else { return nil }
+            guard let st = fileStatus(node) else { return nil }
             if st.st_mode & S_IFMT != S_IFDIR { return (node, String(desc[index...])) }
         }
         return nil

@@ -139,7 +139,7 @@ extension Handlers {
             return Self.trimmingTrailingSpace(r.stdoutString)
         }
         let host = try context.resolve(path, followFinal: false)
-        guard let st = FileOps.status(host, follow: false) else { throw DaemonError.system("lstat: \(path)") }
+        guard let st = fileStatus(host, follow: false) else { throw DaemonError.system("lstat: \(path)") }
         switch st.st_mode & S_IFMT {
         case S_IFDIR: return "directory"
         case S_IFCHR: return "character device"
@@ -204,7 +204,7 @@ extension Handlers {
         try checkReadable(path, host, context: path)
         let r = try runReadingFile(host, [tool, "-n", count])
         if !r.succeeded { throw DaemonError(message: "\(tool) -n \(count): \(toolError(r))") }
-        return FileOps.splitLines(r.stdout)
+        return CommandText.splitLines(r.stdout)
     }
 
     public func wcL(path: String) throws -> Int32 { try wordCount("-l", path) }
@@ -290,7 +290,7 @@ extension Handlers {
         try checkReadable(path, host, context: path)
         let r = try runReadingFile(host, argv)
         if r.status > 1 { throw DaemonError(message: "\(regex): \(toolError(r))") }
-        return FileOps.splitLines(r.stdout)
+        return CommandText.splitLines(r.stdout)
     }
 
     public func strings(path: String) throws -> [String] {
@@ -305,7 +305,7 @@ extension Handlers {
         try checkReadable(path, host, context: path)
         let r = try runReadingFile(host, ["strings", "-a", "-e", encoding])
         if !r.succeeded { throw DaemonError(message: "\(path): \(toolError(r))") }
-        return FileOps.splitLines(r.stdout)
+        return CommandText.splitLines(r.stdout)
     }
 
     public func hexdump(path: String) throws -> String {
@@ -355,7 +355,7 @@ extension Handlers {
     public func checksumsOut(csumtype: String, directory: String, sumsfile: FileOutSink) throws {
         let program = try Self.checksumProgram(csumtype)
         let host = try context.resolve(directory)
-        guard let st = FileOps.status(host, follow: true) else { throw DaemonError.system(directory) }
+        guard let st = fileStatus(host, follow: true) else { throw DaemonError.system(directory) }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw DaemonError(message: "\(directory): not a directory") }
         _ = try context.runner.requirePath(program)
         try sumsfile.start()

@@ -38,7 +38,7 @@ extension Handlers {
         if Glibc.mkdir(host, 0o777) == 0 { return .created }
         let e = errno
         if e == EEXIST {
-            guard let st = FileOps.status(host, follow: false) else { return .failed(errno) }
+            guard let st = fileStatus(host, follow: false) else { return .failed(errno) }
             return st.st_mode & S_IFMT == S_IFDIR ? .created : .notADirectory
         }
         guard !retried, e == ENOENT, path != "/" else { return .failed(e) }
@@ -163,7 +163,7 @@ extension Handlers {
     /// "x" under "/").
     public func find0(directory: String, files: FileOutSink) throws {
         var host = try context.resolve(directory)
-        guard let st = FileOps.status(host, follow: true) else { throw DaemonError.system(directory) }
+        guard let st = fileStatus(host, follow: true) else { throw DaemonError.system(directory) }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw DaemonError(message: "\(directory): not a directory") }
         if directory.hasSuffix("/"), !host.hasSuffix("/") { host += "/" }
         let prefixLength = host.utf8.count
@@ -248,7 +248,7 @@ extension Handlers {
             guard let match else { throw DaemonError(message: "\(element): not found") }
             // upstream chdir()s into each element: it must be a directory.
             let next = current == "/" ? "/" + match : current + "/" + match
-            guard let st = FileOps.status(try context.resolve(next), follow: true) else {
+            guard let st = fileStatus(try context.resolve(next), follow: true) else {
                 throw DaemonError.system("chdir: \(match)")
             }
             guard st.st_mode & S_IFMT == S_IFDIR else {

@@ -13,7 +13,7 @@ extension Handlers {
 
     public func touch(path: String) throws {
         // Upstream restricts touch to regular files (RHBZ#582484).
-        if let st = FileOps.status(try context.resolve(path, followFinal: false), follow: false) {
+        if let st = fileStatus(try context.resolve(path, followFinal: false), follow: false) {
             guard st.st_mode & S_IFMT == S_IFREG else {
                 throw DaemonError(message: "\(path): touch can only be used on a regular files")
             }
@@ -107,8 +107,8 @@ extension Handlers {
         let copyOwnership = ownership ?? everything
         let srcHost = try context.resolve(src)
         let destHost = try context.resolve(dest)
-        guard let srcStat = FileOps.status(srcHost, follow: true) else { throw DaemonError.system("stat: \(src)") }
-        guard let destStat = FileOps.status(destHost, follow: true) else { throw DaemonError.system("stat: \(dest)") }
+        guard let srcStat = fileStatus(srcHost, follow: true) else { throw DaemonError.system("stat: \(src)") }
+        guard let destStat = fileStatus(destHost, follow: true) else { throw DaemonError.system("stat: \(dest)") }
         let permissionBits: mode_t = 0o7777
         if copyMode, srcStat.st_mode & permissionBits != destStat.st_mode & permissionBits {
             if Glibc.chmod(destHost, srcStat.st_mode & permissionBits) != 0 {
@@ -179,7 +179,7 @@ extension Handlers {
         // side, where a symlink with an absolute target does not lead to
         // the guest's directory: ln then treats the link as a file (-sf
         // replaces it). Relative links lead to the same place either way.
-        let absoluteLink = FileOps.status(host, follow: false).map { $0.st_mode & S_IFMT == S_IFLNK } == true
+        let absoluteLink = fileStatus(host, follow: false).map { $0.st_mode & S_IFMT == S_IFLNK } == true
             && ((try? Sysroot.readLink(host))?.hasPrefix("/") ?? false)
         if !absoluteLink, FileOps.isDirectory(try context.resolve(linkname)) {
             let inside = (linkname.hasSuffix("/") ? linkname : linkname + "/") + FileOps.baseName(target)

@@ -19,27 +19,6 @@ enum FileOps {
         return (FileDescriptor(rawValue: fd), cString(name))
     }
 
-    /// A whole (small) file's bytes: sysfs attributes, guest configuration.
-    static func readAll(_ hostPath: String) throws -> [UInt8] {
-        let fd = try FileDescriptor.open(FilePath(hostPath), .readOnly, options: [.closeOnExec])
-        return try fd.closeAfter {
-            var out: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
-                if n == 0 { return out }
-                out += buffer[0..<n]
-            }
-        }
-    }
-
-    /// stat (follow) or lstat (no follow); nil with errno set on failure.
-    static func status(_ hostPath: String, follow: Bool) -> stat? {
-        var st = stat()
-        let r = follow ? stat(hostPath, &st) : lstat(hostPath, &st)
-        return r == 0 ? st : nil
-    }
-
     /// stat(2)/lstat(2) into a caller's buffer (for glob's callbacks).
     static func statInto(_ hostPath: String, _ buffer: UnsafeMutableRawPointer, follow: Bool) -> Int32 {
         let st = buffer.assumingMemoryBound(to: stat.self)
@@ -53,7 +32,7 @@ enum FileOps {
     }
 
     static func isDirectory(_ hostPath: String) -> Bool {
-        guard let st = status(hostPath, follow: true) else { return false }
+        guard let st = fileStatus(hostPath, follow: true) else { return false }
         return st.st_mode & S_IFMT == S_IFDIR
     }
 
@@ -117,17 +96,6 @@ enum FileOps {
             names.append(name)
         }
         return names
-    }
-
-    /// upstream's split_lines: lines split at \n, no empty last line, the
-    /// output cut at its first NUL (it is handled as a C string).
-    static func splitLines(_ output: [UInt8]) -> [String] {
-        let text = output.firstIndex(of: 0).map { output[..<$0] } ?? output[...]
-        if text.isEmpty { return [] }
-        var lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-            .map { String(decoding: $0, as: UTF8.self) }
-        if text.last == UInt8(ascii: "\n") { lines.removeLast() }
-        return lines
     }
 
     /// "%o" of an Int32 as C prints it through an unsigned cast.

@@ -51,7 +51,7 @@ extension Handlers {
         } catch let e as DaemonError where e.errno == ELOOP {
             throw DaemonError.system("\(errorPrefix): \(path)", errno: ELOOP)
         }
-        if let st = FileOps.status(host, follow: follow) { return st.st_mode }
+        if let st = fileStatus(host, follow: follow) { return st.st_mode }
         let e = errno
         if e == ENOENT || e == ENOTDIR { return nil }
         throw DaemonError.system("\(errorPrefix): \(path)", errno: e)
@@ -60,19 +60,19 @@ extension Handlers {
     // MARK: stat
 
     public func statns(path: String) throws -> GuestfsStatns {
-        guard let st = FileOps.status(try context.resolve(path), follow: true) else { throw DaemonError.system(path) }
+        guard let st = fileStatus(try context.resolve(path), follow: true) else { throw DaemonError.system(path) }
         return FileOps.statns(st)
     }
 
     public func lstatns(path: String) throws -> GuestfsStatns {
-        guard let st = FileOps.status(try context.resolve(path, followFinal: false), follow: false) else {
+        guard let st = fileStatus(try context.resolve(path, followFinal: false), follow: false) else {
             throw DaemonError.system(path)
         }
         return FileOps.statns(st)
     }
 
     public func filesize(file: String) throws -> Int64 {
-        guard let st = FileOps.status(try context.resolve(file), follow: true) else { throw DaemonError.system(file) }
+        guard let st = fileStatus(try context.resolve(file), follow: true) else { throw DaemonError.system(file) }
         return Int64(st.st_size)
     }
 
@@ -150,7 +150,7 @@ extension Handlers {
     /// non-directory.
     func resolveExisting(_ path: String, context message: String) throws -> String {
         let host = try context.resolve(path)
-        if FileOps.status(host, follow: false) == nil { throw DaemonError.system(message) }
+        if fileStatus(host, follow: false) == nil { throw DaemonError.system(message) }
         if path.hasSuffix("/"), !FileOps.isDirectory(host) {
             throw DaemonError(ENOTDIR, "\(message): \(errnoDescription(ENOTDIR))")
         }

@@ -119,7 +119,7 @@ extension Handlers {
     /// The logical sector size of a block device (blockdev --getss).
     func fsSectorSize(_ device: String) throws -> Int32 {
         let out = try fsCommand(["blockdev", "--getss", device], errorPrefix: "blockdev: ").stdoutString
-        guard let n = Int32(out.fsTrimming( " \n")) else {
+        guard let n = Int32(out.trimming( " \n")) else {
             throw DaemonError(message: "blockdev --getss: cannot parse output: \(out)")
         }
         return n

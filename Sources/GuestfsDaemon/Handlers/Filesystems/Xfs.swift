@@ -25,7 +25,7 @@ extension Handlers {
         var section = ""
         /// The word after `key` up to a space, comma or '='.
         func word(_ line: String, after key: String) -> String? {
-            guard let r = line.fsRange(of: key) else { return nil }
+            guard let r = line.range(ofText: key) else { return nil }
             return String(line[r.upperBound...].prefix { $0 != " " && $0 != "," && $0 != "=" })
         }
         func u32(_ s: String) throws -> UInt32 {
@@ -157,20 +157,5 @@ extension Handlers {
         let bs = Int64(info.xfsBlocksize), blocks = Int64(info.xfsDatablocks)
         guard bs > 0, Int64.max / bs >= blocks else { throw DaemonError(message: "filesystem size too big: overflow") }
         return bs * blocks
-    }
-}
-
-extension String {
-    /// The range of the first occurrence of `needle` (no Foundation).
-    func fsRange(of needle: String) -> Range<String.Index>? {
-        guard !needle.isEmpty else { return nil }
-        var i = startIndex
-        while i < endIndex {
-            if self[i...].hasPrefix(needle) {
-                return i..<index(i, offsetBy: needle.count)
-            }
-            i = index(after: i)
-        }
-        return nil
     }
 }

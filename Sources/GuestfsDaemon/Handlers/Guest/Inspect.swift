@@ -165,7 +165,7 @@ struct SysrootReader: GuestFilesystemReader {
 
     func read(_ path: String) -> [UInt8]? {
         guard let host = try? context.resolve(path) else { return nil }
-        return try? FileOps.readAll(host)
+        return try? SmallFile.bytes(host)
     }
 
     func readLink(_ path: String) -> String? {

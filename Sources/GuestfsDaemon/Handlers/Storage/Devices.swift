@@ -125,24 +125,12 @@ extension Handlers {
             guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFBLK,
                   let sys = DeviceNames.sysDevBlockPath(st.st_rdev) else { continue }
             // A public LV's d-m uuid is "LVM-" + VG uuid + LV uuid, no suffix.
-            let uuid = Self.readSysfsLine(sys + "/dm/uuid")
+            let uuid = SmallFile.line(sys + "/dm/uuid")
             if uuid.hasPrefix("LVM-") && uuid.count == 4 + 64 { continue }
             guard builtOnDrives(Self.sysName(of: sys)) else { continue }
             result.append(path)
         }
         return result
-    }
-
-    static func readSysfsLine(_ path: String) -> String {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
-        defer { Glibc.close(fd) }
-        var buf = [UInt8](repeating: 0, count: 4096)
-        let n = Glibc.read(fd, &buf, buf.count)
-        guard n > 0 else { return "" }
-        var s = String(decoding: buf[0..<n], as: UTF8.self)
-        while s.last == "\n" { s.removeLast() }
-        return s
     }
 
     /// "dm-3" for /sys/dev/block/254:3.

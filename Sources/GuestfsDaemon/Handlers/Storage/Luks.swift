@@ -21,7 +21,7 @@ extension Handlers {
                                cipher: String?) throws {
         try luksRequireGroup()
         let mapper = "/dev/mapper/" + mapname
-        if let st = fsStat(mapper), (st.st_mode & S_IFMT) == S_IFBLK {
+        if let st = fileStatus(mapper), (st.st_mode & S_IFMT) == S_IFBLK {
             throw DaemonError(message: "\(mapper): device already exists")
         }
         let type: String
@@ -102,7 +102,7 @@ extension Handlers {
     public func luksUuid(device: String) throws -> String {
         try luksRequireGroup()
         let r = try luksRun(["cryptsetup", "luksUUID", device], ocamlStyle: false)
-        return r.stdoutString.fsTrimming(" \t\n\r")
+        return r.stdoutString.trimming(" \t\n\r")
     }
 
     // MARK: helpers
@@ -126,7 +126,7 @@ extension Handlers {
     /// nodes itself) and with its lock directory in place.
     @discardableResult
     private func luksRun(_ argv: [String], ocamlStyle: Bool) throws -> CommandResult {
-        if fsStat("/run/cryptsetup") == nil {
+        if fileStatus("/run/cryptsetup") == nil {
             Glibc.mkdir("/run", 0o755)
             Glibc.mkdir("/run/cryptsetup", 0o700)
         }
