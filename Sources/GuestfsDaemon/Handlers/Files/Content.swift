@@ -31,43 +31,41 @@ extension Handlers {
     }
 
     private func writeContent(_ path: String, _ content: [UInt8], flags: Int32) throws {
-        let fd = FileOps.open(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY | flags, 0o666)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        let ok = content.withUnsafeBytes { FileOps.writeAll(fd, $0) }
-        if !ok {
-            let e = errno
-            close(fd)
-            throw DaemonError.system("write", errno: e)
+        let fd = try FileIO.open(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY | flags, mode: 0o666,
+                                 error: "open: \(path)")
+        do {
+            try content.withUnsafeBytes { try fd.writeAll($0, error: "write") }
+        } catch {
+            try? fd.close()
+            throw error
         }
-        if close(fd) != 0 { throw DaemonError.system("close: \(path)") }
+        try fd.closeChecked(error: "close: \(path)")
     }
 
     public func pwrite(path: String, content: [UInt8], offset: Int64) throws -> Int32 {
         if offset < 0 { throw DaemonError(message: "offset is negative") }
-        let fd = FileOps.open(try context.resolve(path), O_WRONLY)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        let n = content.withUnsafeBytes { Glibc.pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
-        if n < 0 {
-            let e = errno
-            close(fd)
-            throw DaemonError.system("pwrite: \(path)", errno: e)
+        let fd = try FileIO.open(try context.resolve(path), O_WRONLY, error: "open: \(path)")
+        let n: Int
+        do {
+            n = try content.withUnsafeBytes { try fd.pwrite($0, at: offset, error: "pwrite: \(path)") }
+        } catch {
+            try? fd.close()
+            throw error
         }
-        if close(fd) != 0 { throw DaemonError.system("close: \(path)") }
+        try fd.closeChecked(error: "close: \(path)")
         return Int32(n)
     }
 
     public func pread(path: String, count: Int32, offset: Int64) throws -> [UInt8] {
-        let fd = FileOps.open(try context.resolve(path), O_RDONLY)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        defer { close(fd) }
+        let fd = try FileIO.open(try context.resolve(path), O_RDONLY, error: "open: \(path)")
+        defer { try? fd.close() }
         if count < 0 { throw DaemonError(message: "count is negative") }
         if offset < 0 { throw DaemonError(message: "offset is negative") }
         if Int(count) >= GuestfsConstants.messageMax {
             throw DaemonError(message: "\(path): count is too large for the protocol, use smaller reads")
         }
         var buffer = [UInt8](repeating: 0, count: Int(count))
-        let n = buffer.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
-        if n < 0 { throw DaemonError.system("pread: \(path)") }
+        let n = try buffer.withUnsafeMutableBytes { try fd.pread(into: $0, at: offset, error: "pread: \(path)") }
         buffer.removeSubrange(n...)
         return buffer
     }
@@ -96,36 +94,32 @@ extension Handlers {
     /// Opens (creating, not truncating, as upstream) and writes `length`
     /// bytes block by block, reporting progress.
     private func fillFile(_ path: String, length: Int, block: [UInt8]) throws {
-        let fd = FileOps.open(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY, 0o666)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
+        let fd = try FileIO.open(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY, mode: 0o666,
+                                 error: "open: \(path)")
         var written = 0
         while written < length {
             let n = min(block.count, length - written)
-            if !block.withUnsafeBytes({ FileOps.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }) {
-                let e = errno
-                close(fd)
-                throw DaemonError.system("write: \(path)", errno: e)
+            do {
+                try block.withUnsafeBytes { try fd.writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<n]), error: "write: \(path)") }
+            } catch {
+                try? fd.close()
+                throw error
             }
             written += n
             try context.progress(UInt64(written), of: UInt64(length))
         }
-        if close(fd) != 0 { throw DaemonError.system("close: \(path)") }
+        try fd.closeChecked(error: "close: \(path)")
     }
 
     // MARK: Inspect content
 
     public func isZero(path: String) throws -> Bool {
-        let fd = FileOps.open(try context.resolve(path), O_RDONLY)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        defer { close(fd) }
+        let fd = try FileIO.open(try context.resolve(path), O_RDONLY, error: "open: \(path)")
+        defer { try? fd.close() }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DaemonError.system("read: \(path)")
-            }
+            let n = try fd.readSome(into: buffer, error: "read: \(path)")
             if n == 0 { return true }
             if !FileOps.isAllZero(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { return false }
         }

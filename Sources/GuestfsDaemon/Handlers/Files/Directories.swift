@@ -61,9 +61,8 @@ extension Handlers {
         while i < nr {
             let digits = String(i)
             let filename = dir + "/" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
-            let fd = FileOps.open(try context.resolve(filename), O_WRONLY | O_CREAT | O_NOCTTY, 0o666)
-            if fd < 0 { throw DaemonError.system("create: \(filename)") }
-            if close(fd) != 0 { throw DaemonError.system("close: \(filename)") }
+            try FileIO.open(try context.resolve(filename), O_WRONLY | O_CREAT | O_NOCTTY, mode: 0o666,
+                            error: "create: \(filename)").closeChecked(error: "close: \(filename)")
             i += 1
         }
     }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CGuestfsShim
 import GuestfsProtocol
+import SystemPackage
 
 /// Creating, removing, linking, copying and moving files; their mode,
 /// owner and times; the umask; temporary names and device nodes.
@@ -20,14 +21,14 @@ extension Handlers {
         } else if errno != ENOENT {
             throw DaemonError.system("lstat: \(path)")
         }
-        let fd = FileOps.open(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY, 0o666)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        if futimens(fd, nil) != 0 {
+        let fd = try FileIO.open(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY, mode: 0o666,
+                                 error: "open: \(path)")
+        if futimens(fd.rawValue, nil) != 0 {
             let e = errno
-            close(fd)
+            try? fd.close()
             throw DaemonError.system("futimens: \(path)", errno: e)
         }
-        if close(fd) != 0 { throw DaemonError.system("close: \(path)") }
+        try fd.closeChecked(error: "close: \(path)")
     }
 
     public func rm(path: String) throws {
@@ -248,14 +249,13 @@ extension Handlers {
     }
 
     public func truncateSize(path: String, size: Int64) throws {
-        let fd = FileOps.open(try context.resolve(path), O_WRONLY | O_NOCTTY)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        if ftruncate(fd, off_t(size)) != 0 {
+        let fd = try FileIO.open(try context.resolve(path), O_WRONLY | O_NOCTTY, error: "open: \(path)")
+        if ftruncate(fd.rawValue, off_t(size)) != 0 {
             let e = errno
-            close(fd)
+            try? fd.close()
             throw DaemonError.system("ftruncate: \(path)", errno: e)
         }
-        if close(fd) != 0 { throw DaemonError.system("close: \(path)") }
+        try fd.closeChecked(error: "close: \(path)")
     }
 
     public func fallocate(path: String, len: Int32) throws {
@@ -264,14 +264,14 @@ extension Handlers {
     }
 
     public func fallocate64(path: String, len: Int64) throws {
-        let fd = FileOps.open(try context.resolve(path), O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0o666)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        let err = posix_fallocate(fd, 0, off_t(len))
+        let fd = try FileIO.open(try context.resolve(path), O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, mode: 0o666,
+                                 error: "open: \(path)")
+        let err = posix_fallocate(fd.rawValue, 0, off_t(len))
         if err != 0 {
-            close(fd)
+            try? fd.close()
             throw DaemonError.system(path, errno: err)
         }
-        if close(fd) != 0 { throw DaemonError.system("close: \(path)") }
+        try fd.closeChecked(error: "close: \(path)")
     }
 
     // MARK: Temporary names
@@ -296,7 +296,7 @@ extension Handlers {
         let generated = Self.spliceGenerated(into: name, from: buffer, suffixLength: suffixLength)
         // Upstream names the template as mkstemps left it.
         if fd < 0 { throw DaemonError.system(generated) }
-        close(fd)
+        try? FileDescriptor(rawValue: fd).close()
         return generated
     }
 

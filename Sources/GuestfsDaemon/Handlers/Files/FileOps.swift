@@ -36,14 +36,6 @@ enum FileOps {
         return st.st_mode & S_IFMT == S_IFDIR
     }
 
-    /// open(2) retrying on EINTR; -1 with errno set on failure.
-    static func open(_ hostPath: String, _ flags: Int32, _ mode: mode_t = 0) -> Int32 {
-        while true {
-            let fd = Glibc.open(hostPath, flags | O_CLOEXEC, mode)
-            if fd >= 0 || errno != EINTR { return fd }
-        }
-    }
-
     /// True when every byte is zero (sparse copies, zero_device, is_zero).
     static func isAllZero(_ p: UnsafeRawBufferPointer) -> Bool {
         var i = 0
@@ -55,20 +47,6 @@ enum FileOps {
         while i < n {
             if p[i] != 0 { return false }
             i += 1
-        }
-        return true
-    }
-
-    /// Writes everything; false with errno set on failure.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += n
         }
         return true
     }
@@ -137,9 +115,7 @@ extension Handlers {
     /// Opens a guest file read-only as upstream does before running a tool
     /// on it, so a missing or unreadable file fails with upstream's errno.
     func checkReadable(_ path: String, _ hostPath: String, context message: String) throws {
-        let fd = FileOps.open(hostPath, O_RDONLY)
-        if fd < 0 { throw DaemonError.system(message) }
-        close(fd)
+        try FileIO.open(hostPath, O_RDONLY, error: message).close()
     }
 
     /// A tool's stderr, trimmed, for an error message.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import GuestfsProtocol
+import SystemPackage
 
 /// What a file is: existence and type tests, stat structs, statvfs,
 /// symlink targets and real paths.
@@ -93,33 +94,33 @@ extension Handlers {
     /// gets st_ino = -1 (the library's ls/lstatlist rely on it).
     public func internalLstatnslist(path: String, names: [String]) throws -> [GuestfsStatns] {
         let dirHost = try context.resolve(path)
-        let fd = FileOps.open(dirHost, O_RDONLY | O_DIRECTORY)
-        if fd < 0 { throw DaemonError.system(path) }
-        defer { close(fd) }
-        return names.map { name in
-            var st = stat()
-            if fstatat(fd, entryName(name, in: dirHost), &st, AT_SYMLINK_NOFOLLOW) != 0 {
-                return GuestfsStatns(stIno: -1)
+        return try FileIO.withOpen(dirHost, O_RDONLY | O_DIRECTORY, error: path) { dir in
+            names.map { name in
+                var st = stat()
+                if fstatat(dir.rawValue, entryName(name, in: dirHost), &st, AT_SYMLINK_NOFOLLOW) != 0 {
+                    return GuestfsStatns(stIno: -1)
+                }
+                return FileOps.statns(st)
             }
-            return FileOps.statns(st)
         }
     }
 
     /// The target of each name that is a symlink, "" for the others.
     public func internalReadlinklist(path: String, names: [String]) throws -> [String] {
         let dirHost = try context.resolve(path)
-        let fd = FileOps.open(dirHost, O_RDONLY | O_DIRECTORY)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        defer { close(fd) }
-        return names.map { name in
-            let entry = entryName(name, in: dirHost)
-            var st = stat()
-            guard fstatat(fd, entry, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_mode & S_IFMT == S_IFLNK else { return "" }
-            let size = Int(st.st_size)
-            var buffer = [UInt8](repeating: 0, count: size + 1)
-            let n = readlinkat(fd, entry, &buffer, size)
-            guard n == size else { return "" }
-            return String(decoding: buffer[0..<n], as: UTF8.self)
+        return try FileIO.withOpen(dirHost, O_RDONLY | O_DIRECTORY, error: "open: \(path)") { dir in
+            names.map { name in
+                let entry = entryName(name, in: dirHost)
+                var st = stat()
+                guard fstatat(dir.rawValue, entry, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_mode & S_IFMT == S_IFLNK else {
+                    return ""
+                }
+                let size = Int(st.st_size)
+                var buffer = [UInt8](repeating: 0, count: size + 1)
+                let n = readlinkat(dir.rawValue, entry, &buffer, size)
+                guard n == size else { return "" }
+                return String(decoding: buffer[0..<n], as: UTF8.self)
+            }
         }
     }
 
