@@ -88,6 +88,9 @@ let package = Package(
             name: "GuestfsClient",
             dependencies: ["GuestfsProtocol"]),
         .executableTarget(name: "guestfs-codegen"),
+        // Generated ENOTSUP answers for the test doubles' handlers (protocol
+        // tests, fuzzer): the daemon's own Handlers have no defaults.
+        .target(name: "GuestfsTestDoubles", dependencies: ["GuestfsDaemon", "GuestfsProtocol"]),
         // Counts heap allocations for the micro-benchmarks; linked into the
         // benchmark binary only.
         .target(name: "CAllocCounter"),
@@ -99,7 +102,7 @@ let package = Package(
         // ordinary build replays corpus and regression inputs).
         .executableTarget(
             name: "guestfsd-fuzz",
-            dependencies: ["GuestfsDaemon", "GuestfsProtocol", "CGuestfsShim",
+            dependencies: ["GuestfsDaemon", "GuestfsProtocol", "GuestfsTestDoubles", "CGuestfsShim",
                            .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .testTarget(name: "GuestfsProtocolTests", dependencies: ["GuestfsProtocol"]),
@@ -107,7 +110,8 @@ let package = Package(
         .testTarget(name: "GuestfsInspectionTests", dependencies: ["GuestfsInspection"]),
         .testTarget(
             name: "GuestfsDaemonTests",
-            dependencies: ["GuestfsDaemon", "GuestfsClient", "GuestfsProtocol", "GuestfsFileFormats"]),
+            dependencies: ["GuestfsDaemon", "GuestfsClient", "GuestfsProtocol", "GuestfsFileFormats",
+                           "GuestfsTestDoubles"]),
     ],
     swiftLanguageModes: [.v6]
 )
