@@ -20,7 +20,8 @@ let package = Package(
         // and the I/O layer. It depends on no part of GuestfsDaemon.
         .target(
             name: "GuestfsSupport",
-            dependencies: ["GuestfsProtocol", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: ["GuestfsProtocol", .product(name: "SystemPackage", package: "swift-system")],
+            exclude: ["README.md"]),
         // Pure parsers of file formats (ELF, PE, cpio, compression magics):
         // no I/O, tested without root.
         .target(name: "GuestfsFileFormats"),
@@ -73,6 +74,10 @@ let package = Package(
                 "CSelinux", "CGuestfsLazy",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
+            // Each folder's README.md says its layer and what it may import.
+            exclude: ["Server/README.md", "System/README.md", "Generated/README.md", "Handlers/README.md",
+                      "Handlers/Files/README.md", "Handlers/Storage/README.md", "Handlers/Filesystems/README.md",
+                      "Handlers/Guest/README.md", "Handlers/Forensics/README.md", "Handlers/Daemon/README.md"],
             // augeas.h includes <libxml/tree.h>: the include path its
             // pkg-config file would give (CAugeas has no pkgConfig, which
             // would also link -laugeas; see CGuestfsLazy).
@@ -90,7 +95,8 @@ let package = Package(
         .executableTarget(name: "guestfs-codegen"),
         // Generated ENOTSUP answers for the test doubles' handlers (protocol
         // tests, fuzzer): the daemon's own Handlers have no defaults.
-        .target(name: "GuestfsTestDoubles", dependencies: ["GuestfsDaemon", "GuestfsProtocol"]),
+        .target(name: "GuestfsTestDoubles", dependencies: ["GuestfsDaemon", "GuestfsProtocol"],
+                exclude: ["README.md"]),
         // Counts heap allocations for the micro-benchmarks; linked into the
         // benchmark binary only.
         .target(name: "CAllocCounter"),
