@@ -237,10 +237,12 @@ do {
     o += "/// are translated back to /dev/sdX form.\n"
     o += "public protocol GuestfsActions: AnyObject {\n"
     o += "    var context: DaemonContext { get }\n"
-    for p in procedures {
+    // "NAME(LABEL: TYPE, ...) throws -> RESULT": one procedure's handler.
+    func handlerSignature(_ p: ProcedureSpec) -> String {
         let ret = retMapping(p.ret).swiftType.map { " -> \($0)" } ?? ""
-        o += "    func \(ident(p.name))(" + daemonParams(p).joined(separator: ", ") + ") throws\(ret)\n"
+        return "\(ident(p.name))(" + daemonParams(p).joined(separator: ", ") + ") throws\(ret)"
     }
+    for p in procedures { o += "    func \(handlerSignature(p))\n" }
     o += "}\n"
     try write("GuestfsDaemon/Generated/Actions.swift", o)
 
@@ -253,8 +255,7 @@ do {
     u += "public protocol UnimplementedGuestfsActions: GuestfsActions {}\n\n"
     u += "extension UnimplementedGuestfsActions {\n"
     for p in procedures {
-        let ret = retMapping(p.ret).swiftType.map { " -> \($0)" } ?? ""
-        u += "    public func \(ident(p.name))(" + daemonParams(p).joined(separator: ", ") + ") throws\(ret) {\n"
+        u += "    public func \(handlerSignature(p)) {\n"
         u += "        throw DaemonError.notImplemented(\(quoted(p.name)))\n    }\n"
     }
     u += "}\n"
