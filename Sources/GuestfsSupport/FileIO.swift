@@ -31,6 +31,26 @@ public enum FileIO {
         return try body(fd)
     }
 
+    /// Opens `path` for writing, runs `body`, then closes with the close
+    /// checked ("CLOSE: strerror": the data may not have reached the disk).
+    /// When `body` throws, the descriptor is closed quietly and its error
+    /// goes on.
+    public static func withWritable<T>(_ path: String, _ flags: Int32, mode: mode_t = 0,
+                                       error context: @autoclosure () -> String,
+                                       closeError: @autoclosure () -> String,
+                                       _ body: (FileDescriptor) throws -> T) throws -> T {
+        let fd = try open(path, flags, mode: mode, error: context())
+        let result: T
+        do {
+            result = try body(fd)
+        } catch {
+            try? fd.close()
+            throw error
+        }
+        try fd.closeChecked(error: closeError())
+        return result
+    }
+
     /// Runs a FileDescriptor call, its Errno turned into "CONTEXT: strerror".
     public static func call<T>(_ context: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
         do {

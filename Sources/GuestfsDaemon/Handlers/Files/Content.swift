@@ -31,43 +31,23 @@ extension Handlers {
     }
 
     private func writeContent(_ path: String, _ content: [UInt8], flags: Int32) throws {
-        let fd = try FileIO.open(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY | flags, mode: 0o666,
-                                 error: "open: \(path)")
-        do {
+        try FileIO.withWritable(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY | flags, mode: 0o666,
+                                error: "open: \(path)", closeError: "close: \(path)") { fd in
             try content.withUnsafeBytes { try fd.writeAll($0, error: "write") }
-        } catch {
-            try? fd.close()
-            throw error
         }
-        try fd.closeChecked(error: "close: \(path)")
     }
 
     public func pwrite(path: String, content: [UInt8], offset: Int64) throws -> Int32 {
         if offset < 0 { throw DaemonError(message: "offset is negative") }
-        let fd = try FileIO.open(try context.resolve(path), O_WRONLY, error: "open: \(path)")
-        let n: Int
-        do {
-            n = try content.withUnsafeBytes { try fd.pwrite($0, at: offset, error: "pwrite: \(path)") }
-        } catch {
-            try? fd.close()
-            throw error
+        let n = try FileIO.withWritable(try context.resolve(path), O_WRONLY, error: "open: \(path)",
+                                        closeError: "close: \(path)") { fd in
+            try content.withUnsafeBytes { try fd.pwrite($0, at: offset, error: "pwrite: \(path)") }
         }
-        try fd.closeChecked(error: "close: \(path)")
         return Int32(n)
     }
 
     public func pread(path: String, count: Int32, offset: Int64) throws -> [UInt8] {
-        let fd = try FileIO.open(try context.resolve(path), O_RDONLY, error: "open: \(path)")
-        defer { try? fd.close() }
-        if count < 0 { throw DaemonError(message: "count is negative") }
-        if offset < 0 { throw DaemonError(message: "offset is negative") }
-        if Int(count) >= GuestfsConstants.messageMax {
-            throw DaemonError(message: "\(path): count is too large for the protocol, use smaller reads")
-        }
-        var buffer = [UInt8](repeating: 0, count: Int(count))
-        let n = try buffer.withUnsafeMutableBytes { try fd.pread(into: $0, at: offset, error: "pread: \(path)") }
-        buffer.removeSubrange(n...)
-        return buffer
+        try FileOps.preadReply(try context.resolve(path), name: path, count: count, offset: offset)
     }
 
     // MARK: Fill
@@ -94,21 +74,16 @@ extension Handlers {
     /// Opens (creating, not truncating, as upstream) and writes `length`
     /// bytes block by block, reporting progress.
     private func fillFile(_ path: String, length: Int, block: [UInt8]) throws {
-        let fd = try FileIO.open(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY, mode: 0o666,
-                                 error: "open: \(path)")
-        var written = 0
-        while written < length {
-            let n = min(block.count, length - written)
-            do {
+        try FileIO.withWritable(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY, mode: 0o666,
+                                error: "open: \(path)", closeError: "close: \(path)") { fd in
+            var written = 0
+            while written < length {
+                let n = min(block.count, length - written)
                 try block.withUnsafeBytes { try fd.writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<n]), error: "write: \(path)") }
-            } catch {
-                try? fd.close()
-                throw error
+                written += n
+                try context.progress(UInt64(written), of: UInt64(length))
             }
-            written += n
-            try context.progress(UInt64(written), of: UInt64(length))
         }
-        try fd.closeChecked(error: "close: \(path)")
     }
 
     // MARK: Inspect content

@@ -21,14 +21,10 @@ extension Handlers {
         } else if errno != ENOENT {
             throw DaemonError.system("lstat: \(path)")
         }
-        let fd = try FileIO.open(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY, mode: 0o666,
-                                 error: "open: \(path)")
-        if futimens(fd.rawValue, nil) != 0 {
-            let e = errno
-            try? fd.close()
-            throw DaemonError.system("futimens: \(path)", errno: e)
+        try FileIO.withWritable(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY, mode: 0o666,
+                                error: "open: \(path)", closeError: "close: \(path)") { fd in
+            if futimens(fd.rawValue, nil) != 0 { throw DaemonError.system("futimens: \(path)") }
         }
-        try fd.closeChecked(error: "close: \(path)")
     }
 
     public func rm(path: String) throws {
@@ -249,13 +245,10 @@ extension Handlers {
     }
 
     public func truncateSize(path: String, size: Int64) throws {
-        let fd = try FileIO.open(try context.resolve(path), O_WRONLY | O_NOCTTY, error: "open: \(path)")
-        if ftruncate(fd.rawValue, off_t(size)) != 0 {
-            let e = errno
-            try? fd.close()
-            throw DaemonError.system("ftruncate: \(path)", errno: e)
+        try FileIO.withWritable(try context.resolve(path), O_WRONLY | O_NOCTTY, error: "open: \(path)",
+                                closeError: "close: \(path)") { fd in
+            if ftruncate(fd.rawValue, off_t(size)) != 0 { throw DaemonError.system("ftruncate: \(path)") }
         }
-        try fd.closeChecked(error: "close: \(path)")
     }
 
     public func fallocate(path: String, len: Int32) throws {
@@ -264,14 +257,11 @@ extension Handlers {
     }
 
     public func fallocate64(path: String, len: Int64) throws {
-        let fd = try FileIO.open(try context.resolve(path), O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, mode: 0o666,
-                                 error: "open: \(path)")
-        let err = posix_fallocate(fd.rawValue, 0, off_t(len))
-        if err != 0 {
-            try? fd.close()
-            throw DaemonError.system(path, errno: err)
+        try FileIO.withWritable(try context.resolve(path), O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, mode: 0o666,
+                                error: "open: \(path)", closeError: "close: \(path)") { fd in
+            let err = posix_fallocate(fd.rawValue, 0, off_t(len))
+            if err != 0 { throw DaemonError.system(path, errno: err) }
         }
-        try fd.closeChecked(error: "close: \(path)")
     }
 
     // MARK: Temporary names

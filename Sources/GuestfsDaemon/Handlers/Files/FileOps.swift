@@ -36,6 +36,23 @@ enum FileOps {
         return st.st_mode & S_IFMT == S_IFDIR
     }
 
+    /// pread and pread_device: up to `count` bytes at `offset` of the file
+    /// or device at `hostPath` (`name` in messages), checked as upstream
+    /// checks them, after the open.
+    static func preadReply(_ hostPath: String, name: String, count: Int32, offset: Int64) throws -> [UInt8] {
+        let fd = try FileIO.open(hostPath, O_RDONLY, error: "open: \(name)")
+        defer { try? fd.close() }
+        if count < 0 { throw DaemonError(message: "count is negative") }
+        if offset < 0 { throw DaemonError(message: "offset is negative") }
+        if Int(count) >= GuestfsConstants.messageMax {
+            throw DaemonError(message: "\(name): count is too large for the protocol, use smaller reads")
+        }
+        var buffer = [UInt8](repeating: 0, count: Int(count))
+        let n = try buffer.withUnsafeMutableBytes { try fd.pread(into: $0, at: offset, error: "pread: \(name)") }
+        buffer.removeSubrange(n...)
+        return buffer
+    }
+
     /// True when every byte is zero (sparse copies, zero_device, is_zero).
     static func isAllZero(_ p: UnsafeRawBufferPointer) -> Bool {
         var i = 0

@@ -340,31 +340,15 @@ extension Handlers {
 
     public func preadDevice(device: String, count: Int32, offset: Int64) throws -> [UInt8] {
         let display = context.canonicalDeviceName(device)
-        let fd = try FileIO.open(device, O_RDONLY, error: "open: \(display)")
-        defer { try? fd.close() }
-        if count < 0 { throw DaemonError(message: "count is negative") }
-        if offset < 0 { throw DaemonError(message: "offset is negative") }
-        if Int(count) >= GuestfsConstants.messageMax {
-            throw DaemonError(message: "\(display): count is too large for the protocol, use smaller reads")
-        }
-        var buf = [UInt8](repeating: 0, count: Int(count))
-        let r = try buf.withUnsafeMutableBytes { try fd.pread(into: $0, at: offset, error: "pread: \(display)") }
-        buf.removeLast(Int(count) - r)
-        return buf
+        return try FileOps.preadReply(device, name: display, count: count, offset: offset)
     }
 
     public func pwriteDevice(device: String, content: [UInt8], offset: Int64) throws -> Int32 {
         let display = context.canonicalDeviceName(device)
         if offset < 0 { throw DaemonError(message: "offset is negative") }
-        let fd = try FileIO.open(device, O_WRONLY, error: "open: \(display)")
-        let r: Int
-        do {
-            r = try content.withUnsafeBytes { try fd.pwrite($0, at: offset, error: "pwrite: \(display)") }
-        } catch {
-            try? fd.close()
-            throw error
+        let r = try FileIO.withWritable(device, O_WRONLY, error: "open: \(display)", closeError: "close: \(display)") { fd in
+            try content.withUnsafeBytes { try fd.pwrite($0, at: offset, error: "pwrite: \(display)") }
         }
-        try fd.closeChecked(error: "close: \(display)")
         return Int32(r)
     }
 
