@@ -15,6 +15,13 @@ let package = Package(
     ],
     targets: [
         .target(name: "GuestfsProtocol"),
+        // The daemon's support layer (the role upstream's daemon.h plays):
+        // its error type, tool results, text helpers, the small-file reader
+        // and the I/O layer. It depends on no part of GuestfsDaemon.
+        .target(
+            name: "GuestfsSupport",
+            dependencies: ["GuestfsProtocol", .product(name: "SystemPackage", package: "swift-system")],
+            exclude: ["README.md"]),
         // Pure parsers of file formats (ELF, PE, cpio, compression magics):
         // no I/O, tested without root.
         .target(name: "GuestfsFileFormats"),
@@ -62,11 +69,15 @@ let package = Package(
         .target(
             name: "GuestfsDaemon",
             dependencies: [
-                "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap",
+                "GuestfsSupport", "GuestfsProtocol", "GuestfsFileFormats", "CGuestfsShim", "CBlkid", "CParted", "CExt2fs", "CLvm2cmd", "CAcl", "CCap",
                 "CRpm", "CHivex", "CAugeas", "CSystemd", "CTsk", "CYara", "GuestfsInspection",
                 "CSelinux", "CGuestfsLazy",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
+            // Each folder's README.md says its layer and what it may import.
+            exclude: ["Server/README.md", "System/README.md", "Generated/README.md", "Handlers/README.md",
+                      "Handlers/Files/README.md", "Handlers/Storage/README.md", "Handlers/Filesystems/README.md",
+                      "Handlers/Guest/README.md", "Handlers/Forensics/README.md", "Handlers/Daemon/README.md"],
             // augeas.h includes <libxml/tree.h>: the include path its
             // pkg-config file would give (CAugeas has no pkgConfig, which
             // would also link -laugeas; see CGuestfsLazy).
@@ -82,6 +93,10 @@ let package = Package(
             name: "GuestfsClient",
             dependencies: ["GuestfsProtocol"]),
         .executableTarget(name: "guestfs-codegen"),
+        // Generated ENOTSUP answers for the test doubles' handlers (protocol
+        // tests, fuzzer): the daemon's own Handlers have no defaults.
+        .target(name: "GuestfsTestDoubles", dependencies: ["GuestfsDaemon", "GuestfsProtocol"],
+                exclude: ["README.md"]),
         // Counts heap allocations for the micro-benchmarks; linked into the
         // benchmark binary only.
         .target(name: "CAllocCounter"),
@@ -93,7 +108,7 @@ let package = Package(
         // ordinary build replays corpus and regression inputs).
         .executableTarget(
             name: "guestfsd-fuzz",
-            dependencies: ["GuestfsDaemon", "GuestfsProtocol", "CGuestfsShim",
+            dependencies: ["GuestfsDaemon", "GuestfsProtocol", "GuestfsTestDoubles", "CGuestfsShim",
                            .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .testTarget(name: "GuestfsProtocolTests", dependencies: ["GuestfsProtocol"]),
@@ -101,7 +116,8 @@ let package = Package(
         .testTarget(name: "GuestfsInspectionTests", dependencies: ["GuestfsInspection"]),
         .testTarget(
             name: "GuestfsDaemonTests",
-            dependencies: ["GuestfsDaemon", "GuestfsClient", "GuestfsProtocol", "GuestfsFileFormats"]),
+            dependencies: ["GuestfsDaemon", "GuestfsClient", "GuestfsProtocol", "GuestfsFileFormats",
+                           "GuestfsTestDoubles"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -230,24 +230,36 @@ func kindCase(_ kind: String?) -> String? {
 do {
     var o = "import GuestfsProtocol\n\n"
     o += "/// One method per daemon procedure. Handlers implement them in\n"
-    o += "/// Sources/GuestfsDaemon/Actions/*.swift; a procedure nobody implements\n"
-    o += "/// answers ENOTSUP through the default below. Arguments arrive checked and\n"
-    o += "/// translated (Device args are real device nodes, Pathnames are absolute);\n"
-    o += "/// device names returned are translated back to /dev/sdX form.\n"
+    o += "/// Sources/GuestfsDaemon/Handlers/<Area>/*.swift. There are no defaults:\n"
+    o += "/// a missing handler, or one whose labels or types drift from the table,\n"
+    o += "/// fails the build. Arguments arrive checked and translated (Device args\n"
+    o += "/// are real device nodes, Pathnames are absolute); device names returned\n"
+    o += "/// are translated back to /dev/sdX form.\n"
     o += "public protocol GuestfsActions: AnyObject {\n"
     o += "    var context: DaemonContext { get }\n"
-    for p in procedures {
+    // "NAME(LABEL: TYPE, ...) throws -> RESULT": one procedure's handler.
+    func handlerSignature(_ p: ProcedureSpec) -> String {
         let ret = retMapping(p.ret).swiftType.map { " -> \($0)" } ?? ""
-        o += "    func \(ident(p.name))(" + daemonParams(p).joined(separator: ", ") + ") throws\(ret)\n"
+        return "\(ident(p.name))(" + daemonParams(p).joined(separator: ", ") + ") throws\(ret)"
     }
-    o += "}\n\nextension GuestfsActions {\n"
-    for p in procedures {
-        let ret = retMapping(p.ret).swiftType.map { " -> \($0)" } ?? ""
-        o += "    public func \(ident(p.name))(" + daemonParams(p).joined(separator: ", ") + ") throws\(ret) {\n"
-        o += "        throw DaemonError.notImplemented(\(quoted(p.name)))\n    }\n"
-    }
+    for p in procedures { o += "    func \(handlerSignature(p))\n" }
     o += "}\n"
     try write("GuestfsDaemon/Generated/Actions.swift", o)
+
+    // Test doubles (the protocol tests' and the fuzzer's handlers) implement
+    // a few procedures and answer ENOTSUP for the rest: they opt in here.
+    var u = "import GuestfsDaemon\nimport GuestfsProtocol\n\n"
+    u += "/// For test doubles only: a GuestfsActions whose procedures answer ENOTSUP\n"
+    u += "/// unless the double implements them. The daemon's Handlers conform to\n"
+    u += "/// GuestfsActions itself and get none of these.\n"
+    u += "public protocol UnimplementedGuestfsActions: GuestfsActions {}\n\n"
+    u += "extension UnimplementedGuestfsActions {\n"
+    for p in procedures {
+        u += "    public func \(handlerSignature(p)) {\n"
+        u += "        throw DaemonError.notImplemented(\(quoted(p.name)))\n    }\n"
+    }
+    u += "}\n"
+    try write("GuestfsTestDoubles/Generated/UnimplementedActions.swift", u)
 
     var d = "import GuestfsProtocol\n\n"
     d += "extension GuestfsActions {\n"

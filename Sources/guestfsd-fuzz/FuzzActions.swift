@@ -3,6 +3,7 @@ import Glibc
 #endif
 import GuestfsDaemon
 import GuestfsProtocol
+import GuestfsTestDoubles
 
 /// A clock that jumps a quarter second each time it is read, so progress
 /// messages flow without the fuzzer ever sleeping.
@@ -16,10 +17,10 @@ final class SteppingClock: DaemonClock {
 
 /// The only procedures the fuzzer may run for real. They touch nothing
 /// outside this process: every other procedure decodes and checks its
-/// arguments and then answers ENOTSUP from the generated default, which is
+/// arguments and then answers ENOTSUP from UnimplementedGuestfsActions, which is
 /// exactly the path worth fuzzing. NEVER add a handler here that runs a
 /// tool, opens a path or touches a device.
-final class FuzzActions: GuestfsActions {
+final class FuzzActions: UnimplementedGuestfsActions {
     let context: DaemonContext
 
     init() {

@@ -2,6 +2,7 @@ import Foundation
 import GuestfsClient
 @testable import GuestfsDaemon
 import GuestfsProtocol
+import GuestfsTestDoubles
 import Testing
 
 /// A clock the tests move by hand.
@@ -13,7 +14,7 @@ final class FakeClock: DaemonClock, @unchecked Sendable {
 
 /// Handlers for protocol tests: a few procedures with behaviour the tests
 /// can steer (no root, no disks).
-final class ProtocolTestActions: GuestfsActions {
+final class ProtocolTestActions: UnimplementedGuestfsActions {
     let context: DaemonContext
     let clock: FakeClock
     var uploaded: [UInt8] = []

@@ -114,9 +114,3 @@ public enum ProcessStatus {
         return "VmHWM \(m.peak) kB, VmRSS \(m.current) kB"
     }
 }
-
-/// The text of a NUL-terminated C buffer.
-func cString(_ buf: [CChar]) -> String {
-    let bytes = buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-    return String(decoding: bytes, as: UTF8.self)
-}

@@ -25,19 +25,6 @@ public enum CommandOutput {
     case foldedIntoStderr
 }
 
-public struct CommandResult: Sendable {
-    public var status: Int32
-    public var stdout: [UInt8]
-    public var stderr: [UInt8]
-    /// The input filter's exit status, when there was one.
-    public var filterStatus: Int32? = nil
-
-    public var stdoutString: String { String(decoding: stdout, as: UTF8.self) }
-    public var stderrString: String { String(decoding: stderr, as: UTF8.self) }
-    /// Exited normally with status 0 (and so did the input filter).
-    public var succeeded: Bool { status == 0 && (filterStatus ?? 0) == 0 }
-}
-
 /// Runs tools: argv (never a shell string), stdin from bytes or an upload,
 /// stdout captured or streamed, stderr captured.
 public final class CommandRunner {
@@ -342,22 +329,6 @@ public final class CommandRunner {
             p += 1
         }
         return env
-    }
-}
-
-/// Calls `body` with a NULL-terminated C array of the strings.
-func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer { for p in pointers { free(p) } }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
-}
-
-extension String {
-    public func trimmingTrailingNewlines() -> String {
-        var s = Substring(self)
-        while let last = s.last, last == "\n" || last == "\r" || last == " " { s.removeLast() }
-        return String(s)
     }
 }
 

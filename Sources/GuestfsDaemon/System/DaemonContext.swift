@@ -28,9 +28,6 @@ public final class DaemonContext {
     /// directory of the initramfs). Off in standalone mode, where the
     /// sysroot may be a plain directory.
     public var requireMountedRoot: Bool
-    /// Free-form per-session state that handler files keep (umask, LVM
-    /// handle, ...), keyed by a name of their choosing.
-    public var state: [String: Any] = [:]
     /// Set by internal_exit: the session exits once the reply is sent.
     public var exitAfterReply = false
     /// Counts the calls that may have written a block device (partition
@@ -144,7 +141,7 @@ public final class DaemonContext {
     /// Splits an already translated "btrfsvol:NODE/VOLUME" (the node is the
     /// shortest prefix that is not a directory).
     func splitBtrfsvol(_ value: String) -> (device: String, volume: String)? {
-        btrfsvolParts(value) { fsStat($0) != nil ? $0 : nil }
+        btrfsvolParts(value) { fileStatus($0) != nil ? $0 : nil }
     }
 
     /// The shortest "/dev/..." prefix of a btrfsvol: value whose node
@@ -157,7 +154,7 @@ public final class DaemonContext {
         while let slash = desc[index...].firstIndex(of: "/") {
             index = desc.index(after: slash)
             guard let node = node(String(desc[..<slash])) else { continue }
-            guard let st = fsStat(node) else { return nil }
+            guard let st = fileStatus(node) else { return nil }
             if st.st_mode & S_IFMT != S_IFDIR { return (node, String(desc[index...])) }
         }
         return nil

@@ -24,9 +24,9 @@ import GuestfsProtocol
 ///   from /sys/block, /sys/class/block and /proc/self/mountinfo on each
 ///   use (DeviceNames.swift, Mounts.swift); the attached drives of
 ///   standalone mode are fixed for the daemon's life.
-/// - context.state keeps only settings (umask, the LVM filter) and what
-///   tools can do (wipefs --force, mkfs.fat --mbr, tar's preload), never
-///   facts about the disks.
+/// - the handlers' SessionState keeps only handles, settings (the LVM
+///   filter) and what tools can do (wipefs --force, mkfs.fat --mbr, tar's
+///   preload), never facts about the disks.
 public enum DiskChanges {
     /// Calls that read the disks (or nothing) and write no block device.
     static let readOnly: Set<Procedure> = [

@@ -68,3 +68,11 @@ public enum OptionalGroups {
         return c
     }()
 }
+
+extension DaemonContext {
+    /// Whether an optional group (guestfs_available) works here.
+    public func isGroupAvailable(_ group: String) -> Bool {
+        guard let check = OptionalGroups.checks[group] else { return false }
+        return check(self)
+    }
+}

@@ -18,7 +18,6 @@ final class InotifyInstance {
 /// The inotify_* calls (optional group "inotify"): watches on paths
 /// inside the guest, events read without blocking.
 extension Handlers {
-    static let inotifyStateKey = "inotify.instance"
     static let maxQueuedEventsPath = "/proc/sys/fs/inotify/max_queued_events"
     /// Upstream stops collecting events once the reply may pass half of
     /// the 4 MiB message limit (its own estimate per event).
@@ -26,7 +25,7 @@ extension Handlers {
 
     /// The open instance, or upstream's error naming its daemon function.
     private func inotifyInstance(_ function: String) throws -> InotifyInstance {
-        guard let i = context.state[Self.inotifyStateKey] as? InotifyInstance else {
+        guard let i = state.inotify else {
             throw DaemonError(message: "\(function): you must call 'inotify_init' first to initialize inotify")
         }
         return i
@@ -45,15 +44,15 @@ extension Handlers {
             }
         }
         // A second init replaces the first instance and its watches.
-        context.state[Self.inotifyStateKey] = nil
+        state.inotify = nil
         let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else { throw DaemonError.system("inotify_init1") }
-        context.state[Self.inotifyStateKey] = InotifyInstance(FileDescriptor(rawValue: fd))
+        state.inotify = InotifyInstance(FileDescriptor(rawValue: fd))
     }
 
     public func inotifyClose() throws {
         _ = try inotifyInstance("do_inotify_close")
-        context.state[Self.inotifyStateKey] = nil
+        state.inotify = nil
     }
 
     public func inotifyAddWatch(path: String, mask: Int32) throws -> Int64 {

@@ -15,7 +15,7 @@ extension Handlers {
 
     public func fileArchitecture(filename: String) throws -> String {
         let host = try context.resolve(filename, followFinal: false)
-        guard let st = FileOps.status(host, follow: false) else { throw DaemonError.system("lstat: \(filename)") }
+        guard let st = fileStatus(host, follow: false) else { throw DaemonError.system("lstat: \(filename)") }
         let unknown = DaemonError(message: "unknown architecture: \(filename)")
         // upstream asks the `file` call, which names directories, links,
         // devices ... without looking inside: none has an architecture
@@ -23,7 +23,7 @@ extension Handlers {
 
         let fd = try FileDescriptor.open(FilePath(host), .readOnly, options: [.closeOnExec])
         return try fd.closeAfter {
-            let header = try Self.readUpTo(fd, Self.fileArchitectureHeaderBytes)
+            let header = try fd.read(upTo: Self.fileArchitectureHeaderBytes)
             switch FileArchitecture.identify(header) {
             case .architecture(let arch):
                 return arch
@@ -31,7 +31,7 @@ extension Handlers {
                 var scanner = CpioScanner(wanted: FileArchitecture.initrdBinaries)
                 scanner.feed(header)
                 while !scanner.isDone {
-                    let chunk = try Self.readUpTo(fd, 1 << 20)
+                    let chunk = try fd.read(upTo: 1 << 20)
                     if chunk.isEmpty { break }
                     scanner.feed(chunk)
                 }
@@ -70,19 +70,5 @@ extension Handlers {
             throw DaemonError(message: "unknown architecture: \(filename)")
         }
         throw DaemonError(message: "could not determine architecture of cpio archive: \(filename)")
-    }
-
-    static func readUpTo(_ fd: FileDescriptor, _ count: Int) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let n = try bytes.withUnsafeMutableBytes { raw in
-                try fd.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), retryOnInterrupt: true)
-            }
-            if n == 0 { break }
-            filled += n
-        }
-        bytes.removeSubrange(filled...)
-        return bytes
     }
 }

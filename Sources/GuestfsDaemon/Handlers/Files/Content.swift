@@ -31,45 +31,23 @@ extension Handlers {
     }
 
     private func writeContent(_ path: String, _ content: [UInt8], flags: Int32) throws {
-        let fd = FileOps.open(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY | flags, 0o666)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        let ok = content.withUnsafeBytes { FileOps.writeAll(fd, $0) }
-        if !ok {
-            let e = errno
-            close(fd)
-            throw DaemonError.system("write", errno: e)
+        try FileIO.withWritable(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY | flags, mode: 0o666,
+                                error: "open: \(path)", closeError: "close: \(path)") { fd in
+            try content.withUnsafeBytes { try fd.writeAll($0, error: "write") }
         }
-        if close(fd) != 0 { throw DaemonError.system("close: \(path)") }
     }
 
     public func pwrite(path: String, content: [UInt8], offset: Int64) throws -> Int32 {
         if offset < 0 { throw DaemonError(message: "offset is negative") }
-        let fd = FileOps.open(try context.resolve(path), O_WRONLY)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        let n = content.withUnsafeBytes { Glibc.pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
-        if n < 0 {
-            let e = errno
-            close(fd)
-            throw DaemonError.system("pwrite: \(path)", errno: e)
+        let n = try FileIO.withWritable(try context.resolve(path), O_WRONLY, error: "open: \(path)",
+                                        closeError: "close: \(path)") { fd in
+            try content.withUnsafeBytes { try fd.pwrite($0, at: offset, error: "pwrite: \(path)") }
         }
-        if close(fd) != 0 { throw DaemonError.system("close: \(path)") }
         return Int32(n)
     }
 
     public func pread(path: String, count: Int32, offset: Int64) throws -> [UInt8] {
-        let fd = FileOps.open(try context.resolve(path), O_RDONLY)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        defer { close(fd) }
-        if count < 0 { throw DaemonError(message: "count is negative") }
-        if offset < 0 { throw DaemonError(message: "offset is negative") }
-        if Int(count) >= GuestfsConstants.messageMax {
-            throw DaemonError(message: "\(path): count is too large for the protocol, use smaller reads")
-        }
-        var buffer = [UInt8](repeating: 0, count: Int(count))
-        let n = buffer.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
-        if n < 0 { throw DaemonError.system("pread: \(path)") }
-        buffer.removeSubrange(n...)
-        return buffer
+        try FileOps.preadReply(try context.resolve(path), name: path, count: count, offset: offset)
     }
 
     // MARK: Fill
@@ -96,36 +74,27 @@ extension Handlers {
     /// Opens (creating, not truncating, as upstream) and writes `length`
     /// bytes block by block, reporting progress.
     private func fillFile(_ path: String, length: Int, block: [UInt8]) throws {
-        let fd = FileOps.open(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY, 0o666)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        var written = 0
-        while written < length {
-            let n = min(block.count, length - written)
-            if !block.withUnsafeBytes({ FileOps.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }) {
-                let e = errno
-                close(fd)
-                throw DaemonError.system("write: \(path)", errno: e)
+        try FileIO.withWritable(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY, mode: 0o666,
+                                error: "open: \(path)", closeError: "close: \(path)") { fd in
+            var written = 0
+            while written < length {
+                let n = min(block.count, length - written)
+                try block.withUnsafeBytes { try fd.writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<n]), error: "write: \(path)") }
+                written += n
+                try context.progress(UInt64(written), of: UInt64(length))
             }
-            written += n
-            try context.progress(UInt64(written), of: UInt64(length))
         }
-        if close(fd) != 0 { throw DaemonError.system("close: \(path)") }
     }
 
     // MARK: Inspect content
 
     public func isZero(path: String) throws -> Bool {
-        let fd = FileOps.open(try context.resolve(path), O_RDONLY)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        defer { close(fd) }
+        let fd = try FileIO.open(try context.resolve(path), O_RDONLY, error: "open: \(path)")
+        defer { try? fd.close() }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
         defer { buffer.deallocate() }
         while true {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DaemonError.system("read: \(path)")
-            }
+            let n = try fd.readSome(into: buffer, error: "read: \(path)")
             if n == 0 { return true }
             if !FileOps.isAllZero(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { return false }
         }
@@ -139,7 +108,7 @@ extension Handlers {
             return Self.trimmingTrailingSpace(r.stdoutString)
         }
         let host = try context.resolve(path, followFinal: false)
-        guard let st = FileOps.status(host, follow: false) else { throw DaemonError.system("lstat: \(path)") }
+        guard let st = fileStatus(host, follow: false) else { throw DaemonError.system("lstat: \(path)") }
         switch st.st_mode & S_IFMT {
         case S_IFDIR: return "directory"
         case S_IFCHR: return "character device"
@@ -204,7 +173,7 @@ extension Handlers {
         try checkReadable(path, host, context: path)
         let r = try runReadingFile(host, [tool, "-n", count])
         if !r.succeeded { throw DaemonError(message: "\(tool) -n \(count): \(toolError(r))") }
-        return FileOps.splitLines(r.stdout)
+        return CommandText.splitLines(r.stdout)
     }
 
     public func wcL(path: String) throws -> Int32 { try wordCount("-l", path) }
@@ -290,7 +259,7 @@ extension Handlers {
         try checkReadable(path, host, context: path)
         let r = try runReadingFile(host, argv)
         if r.status > 1 { throw DaemonError(message: "\(regex): \(toolError(r))") }
-        return FileOps.splitLines(r.stdout)
+        return CommandText.splitLines(r.stdout)
     }
 
     public func strings(path: String) throws -> [String] {
@@ -305,7 +274,7 @@ extension Handlers {
         try checkReadable(path, host, context: path)
         let r = try runReadingFile(host, ["strings", "-a", "-e", encoding])
         if !r.succeeded { throw DaemonError(message: "\(path): \(toolError(r))") }
-        return FileOps.splitLines(r.stdout)
+        return CommandText.splitLines(r.stdout)
     }
 
     public func hexdump(path: String) throws -> String {
@@ -355,7 +324,7 @@ extension Handlers {
     public func checksumsOut(csumtype: String, directory: String, sumsfile: FileOutSink) throws {
         let program = try Self.checksumProgram(csumtype)
         let host = try context.resolve(directory)
-        guard let st = FileOps.status(host, follow: true) else { throw DaemonError.system(directory) }
+        guard let st = fileStatus(host, follow: true) else { throw DaemonError.system(directory) }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw DaemonError(message: "\(directory): not a directory") }
         _ = try context.runner.requirePath(program)
         try sumsfile.start()

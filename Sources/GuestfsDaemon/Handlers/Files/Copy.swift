@@ -52,15 +52,13 @@ extension Handlers {
         let srcName = copyDisplayName(src), destName = copyDisplayName(dest)
         let srcHost = src.hasPrefix("/dev/") ? src : try context.resolve(src)
         let destHost = dest.hasPrefix("/dev/") ? dest : try context.resolve(dest)
-        let input = Glibc.open(srcHost, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw DaemonError.system(srcName) }
-        defer { Glibc.close(input) }
+        let input = try FileIO.open(srcHost, O_RDONLY, error: srcName)
+        defer { try? input.close() }
         let output = dest.hasPrefix("/dev/")
-            ? Glibc.open(destHost, O_WRONLY | O_CLOEXEC)
-            : Glibc.open(destHost, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC, 0o666)
-        guard output >= 0 else { throw DaemonError.system(destName) }
+            ? try FileIO.open(destHost, O_WRONLY, error: destName)
+            : try FileIO.open(destHost, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, mode: 0o666, error: destName)
         var outputOpen = true
-        defer { if outputOpen { Glibc.close(output) } }
+        defer { if outputOpen { try? output.close() } }
 
         // A negative size is a huge unsigned one upstream: copy to the end,
         // then complain that the input is too short.
@@ -70,17 +68,15 @@ extension Handlers {
         var position: UInt64 = 0
         while position < total {
             let want = Int(min(UInt64(buffer.count), total - position))
-            let n = CopyEngine.readRetrying(input, buffer.baseAddress!, want)
-            if n < 0 { throw DaemonError.system("\(srcName): read") }
+            let n = try input.readSome(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]),
+                                       error: "\(srcName): read")
             if n == 0 { throw DaemonError(message: "\(srcName): input file too short") }
-            guard FileOps.writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[0..<n])) else {
-                throw DaemonError.system("\(destName): write")
-            }
+            try output.writeAll(UnsafeRawBufferPointer(rebasing: buffer[0..<n]), error: "\(destName): write")
             position += UInt64(n)
             try context.progress(position, of: total)
         }
         outputOpen = false
-        if Glibc.close(output) != 0 { throw DaemonError.system("\(destName): close") }
+        try output.closeChecked(error: "\(destName): close")
     }
 
     /// dd bs=1024K from src to dest (devices or guest files).
@@ -112,21 +108,19 @@ struct CopyEngine {
         if let destoffset, destoffset < 0 { throw DaemonError(message: "destoffset is negative") }
         if let size, size < 0 { throw DaemonError(message: "size is negative") }
 
-        let input = Glibc.open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw DaemonError.system(sourceName) }
-        defer { Glibc.close(input) }
-        if let srcoffset, srcoffset > 0, lseek(input, off_t(srcoffset), SEEK_SET) < 0 {
+        let input = try FileIO.open(source, O_RDONLY, error: sourceName)
+        defer { try? input.close() }
+        if let srcoffset, srcoffset > 0, lseek(input.rawValue, off_t(srcoffset), SEEK_SET) < 0 {
             throw DaemonError.system("lseek: \(sourceName)")
         }
-        let output = Glibc.open(destination, destinationFlags | O_CLOEXEC, 0o666)
-        guard output >= 0 else { throw DaemonError.system(destinationName) }
+        let output = try FileIO.open(destination, destinationFlags, mode: 0o666, error: destinationName)
         var outputOpen = true
         var succeeded = false
         defer {
-            if outputOpen { Glibc.close(output) }
+            if outputOpen { try? output.close() }
             if !succeeded && unlinkOnFailure { unlink(destination) }
         }
-        if let destoffset, destoffset > 0, lseek(output, off_t(destoffset), SEEK_SET) < 0 {
+        if let destoffset, destoffset > 0, lseek(output.rawValue, off_t(destoffset), SEEK_SET) < 0 {
             throw DaemonError.system("lseek: \(destinationName)")
         }
 
@@ -137,8 +131,8 @@ struct CopyEngine {
         var skippedAtEnd = false
         while remaining != 0 {
             let want = remaining.map { Int(min(Int64(buffer.count), $0)) } ?? buffer.count
-            let n = Self.readRetrying(input, buffer.baseAddress!, want)
-            if n < 0 { throw DaemonError.system("read: \(sourceName)") }
+            let n = try input.readSome(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]),
+                                       error: "read: \(sourceName)")
             if n == 0 {
                 if remaining == nil { break }
                 throw DaemonError(message: "\(sourceName): input too short")
@@ -146,8 +140,8 @@ struct CopyEngine {
             let data = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
             if sparse {
                 skippedAtEnd = try writeSparse(data, to: output, name: destinationName)
-            } else if !FileOps.writeAll(output, data) {
-                throw DaemonError.system("\(destinationName): write")
+            } else {
+                try output.writeAll(data, error: "\(destinationName): write")
             }
             copied += UInt64(n)
             if let r = remaining {
@@ -160,21 +154,21 @@ struct CopyEngine {
         if skippedAtEnd {
             // Seeking over trailing zeros does not extend a regular file.
             var st = Glibc.stat()
-            let end = lseek(output, 0, SEEK_CUR)
-            if fstat(output, &st) == 0, st.st_mode & S_IFMT == S_IFREG, end > st.st_size,
-               ftruncate(output, end) != 0 {
+            let end = lseek(output.rawValue, 0, SEEK_CUR)
+            if fstat(output.rawValue, &st) == 0, st.st_mode & S_IFMT == S_IFREG, end > st.st_size,
+               ftruncate(output.rawValue, end) != 0 {
                 throw DaemonError.system("\(destinationName): write")
             }
         }
         if size == nil { try context.progress(1, of: 1) }
         outputOpen = false
-        if Glibc.close(output) != 0 { throw DaemonError.system("close: \(destinationName)") }
+        try output.closeChecked(error: "close: \(destinationName)")
         succeeded = true
     }
 
     /// Writes the non-zero blocks of `data` and seeks over the zero ones.
     /// Returns whether the data ended with a seek.
-    private func writeSparse(_ data: UnsafeRawBufferPointer, to fd: Int32, name: String) throws -> Bool {
+    private func writeSparse(_ data: UnsafeRawBufferPointer, to fd: FileDescriptor, name: String) throws -> Bool {
         var offset = 0
         var endedWithSeek = false
         while offset < data.count {
@@ -187,23 +181,15 @@ struct CopyEngine {
                 end = next
             }
             if zero {
-                if lseek(fd, off_t(end - offset), SEEK_CUR) < 0 {
+                if lseek(fd.rawValue, off_t(end - offset), SEEK_CUR) < 0 {
                     throw DaemonError.system("\(name): seek (because of sparse flag)")
                 }
-            } else if !FileOps.writeAll(fd, UnsafeRawBufferPointer(rebasing: data[offset..<end])) {
-                throw DaemonError.system("\(name): write")
+            } else {
+                try fd.writeAll(UnsafeRawBufferPointer(rebasing: data[offset..<end]), error: "\(name): write")
             }
             endedWithSeek = zero
             offset = end
         }
         return endedWithSeek
-    }
-
-    static func readRetrying(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
-        while true {
-            let n = Glibc.read(fd, buffer, count)
-            if n < 0 && errno == EINTR { continue }
-            return n
-        }
     }
 }

@@ -38,7 +38,7 @@ extension Handlers {
         if Glibc.mkdir(host, 0o777) == 0 { return .created }
         let e = errno
         if e == EEXIST {
-            guard let st = FileOps.status(host, follow: false) else { return .failed(errno) }
+            guard let st = fileStatus(host, follow: false) else { return .failed(errno) }
             return st.st_mode & S_IFMT == S_IFDIR ? .created : .notADirectory
         }
         guard !retried, e == ENOENT, path != "/" else { return .failed(e) }
@@ -61,9 +61,8 @@ extension Handlers {
         while i < nr {
             let digits = String(i)
             let filename = dir + "/" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
-            let fd = FileOps.open(try context.resolve(filename), O_WRONLY | O_CREAT | O_NOCTTY, 0o666)
-            if fd < 0 { throw DaemonError.system("create: \(filename)") }
-            if close(fd) != 0 { throw DaemonError.system("close: \(filename)") }
+            try FileIO.open(try context.resolve(filename), O_WRONLY | O_CREAT | O_NOCTTY, mode: 0o666,
+                            error: "create: \(filename)").closeChecked(error: "close: \(filename)")
             i += 1
         }
     }
@@ -163,7 +162,7 @@ extension Handlers {
     /// "x" under "/").
     public func find0(directory: String, files: FileOutSink) throws {
         var host = try context.resolve(directory)
-        guard let st = FileOps.status(host, follow: true) else { throw DaemonError.system(directory) }
+        guard let st = fileStatus(host, follow: true) else { throw DaemonError.system(directory) }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw DaemonError(message: "\(directory): not a directory") }
         if directory.hasSuffix("/"), !host.hasSuffix("/") { host += "/" }
         let prefixLength = host.utf8.count
@@ -248,7 +247,7 @@ extension Handlers {
             guard let match else { throw DaemonError(message: "\(element): not found") }
             // upstream chdir()s into each element: it must be a directory.
             let next = current == "/" ? "/" + match : current + "/" + match
-            guard let st = FileOps.status(try context.resolve(next), follow: true) else {
+            guard let st = fileStatus(try context.resolve(next), follow: true) else {
                 throw DaemonError.system("chdir: \(match)")
             }
             guard st.st_mode & S_IFMT == S_IFDIR else {

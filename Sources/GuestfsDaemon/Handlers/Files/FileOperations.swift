@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CGuestfsShim
 import GuestfsProtocol
+import SystemPackage
 
 /// Creating, removing, linking, copying and moving files; their mode,
 /// owner and times; the umask; temporary names and device nodes.
@@ -13,21 +14,17 @@ extension Handlers {
 
     public func touch(path: String) throws {
         // Upstream restricts touch to regular files (RHBZ#582484).
-        if let st = FileOps.status(try context.resolve(path, followFinal: false), follow: false) {
+        if let st = fileStatus(try context.resolve(path, followFinal: false), follow: false) {
             guard st.st_mode & S_IFMT == S_IFREG else {
                 throw DaemonError(message: "\(path): touch can only be used on a regular files")
             }
         } else if errno != ENOENT {
             throw DaemonError.system("lstat: \(path)")
         }
-        let fd = FileOps.open(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY, 0o666)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        if futimens(fd, nil) != 0 {
-            let e = errno
-            close(fd)
-            throw DaemonError.system("futimens: \(path)", errno: e)
+        try FileIO.withWritable(try context.resolve(path), O_WRONLY | O_CREAT | O_NOCTTY, mode: 0o666,
+                                error: "open: \(path)", closeError: "close: \(path)") { fd in
+            if futimens(fd.rawValue, nil) != 0 { throw DaemonError.system("futimens: \(path)") }
         }
-        if close(fd) != 0 { throw DaemonError.system("close: \(path)") }
     }
 
     public func rm(path: String) throws {
@@ -107,8 +104,8 @@ extension Handlers {
         let copyOwnership = ownership ?? everything
         let srcHost = try context.resolve(src)
         let destHost = try context.resolve(dest)
-        guard let srcStat = FileOps.status(srcHost, follow: true) else { throw DaemonError.system("stat: \(src)") }
-        guard let destStat = FileOps.status(destHost, follow: true) else { throw DaemonError.system("stat: \(dest)") }
+        guard let srcStat = fileStatus(srcHost, follow: true) else { throw DaemonError.system("stat: \(src)") }
+        guard let destStat = fileStatus(destHost, follow: true) else { throw DaemonError.system("stat: \(dest)") }
         let permissionBits: mode_t = 0o7777
         if copyMode, srcStat.st_mode & permissionBits != destStat.st_mode & permissionBits {
             if Glibc.chmod(destHost, srcStat.st_mode & permissionBits) != 0 {
@@ -179,7 +176,7 @@ extension Handlers {
         // side, where a symlink with an absolute target does not lead to
         // the guest's directory: ln then treats the link as a file (-sf
         // replaces it). Relative links lead to the same place either way.
-        let absoluteLink = FileOps.status(host, follow: false).map { $0.st_mode & S_IFMT == S_IFLNK } == true
+        let absoluteLink = fileStatus(host, follow: false).map { $0.st_mode & S_IFMT == S_IFLNK } == true
             && ((try? Sysroot.readLink(host))?.hasPrefix("/") ?? false)
         if !absoluteLink, FileOps.isDirectory(try context.resolve(linkname)) {
             let inside = (linkname.hasSuffix("/") ? linkname : linkname + "/") + FileOps.baseName(target)
@@ -248,14 +245,10 @@ extension Handlers {
     }
 
     public func truncateSize(path: String, size: Int64) throws {
-        let fd = FileOps.open(try context.resolve(path), O_WRONLY | O_NOCTTY)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        if ftruncate(fd, off_t(size)) != 0 {
-            let e = errno
-            close(fd)
-            throw DaemonError.system("ftruncate: \(path)", errno: e)
+        try FileIO.withWritable(try context.resolve(path), O_WRONLY | O_NOCTTY, error: "open: \(path)",
+                                closeError: "close: \(path)") { fd in
+            if ftruncate(fd.rawValue, off_t(size)) != 0 { throw DaemonError.system("ftruncate: \(path)") }
         }
-        if close(fd) != 0 { throw DaemonError.system("close: \(path)") }
     }
 
     public func fallocate(path: String, len: Int32) throws {
@@ -264,14 +257,11 @@ extension Handlers {
     }
 
     public func fallocate64(path: String, len: Int64) throws {
-        let fd = FileOps.open(try context.resolve(path), O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0o666)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        let err = posix_fallocate(fd, 0, off_t(len))
-        if err != 0 {
-            close(fd)
-            throw DaemonError.system(path, errno: err)
+        try FileIO.withWritable(try context.resolve(path), O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, mode: 0o666,
+                                error: "open: \(path)", closeError: "close: \(path)") { fd in
+            let err = posix_fallocate(fd.rawValue, 0, off_t(len))
+            if err != 0 { throw DaemonError.system(path, errno: err) }
         }
-        if close(fd) != 0 { throw DaemonError.system("close: \(path)") }
     }
 
     // MARK: Temporary names
@@ -296,7 +286,7 @@ extension Handlers {
         let generated = Self.spliceGenerated(into: name, from: buffer, suffixLength: suffixLength)
         // Upstream names the template as mkstemps left it.
         if fd < 0 { throw DaemonError.system(generated) }
-        close(fd)
+        try? FileDescriptor(rawValue: fd).close()
         return generated
     }
 

@@ -19,27 +19,6 @@ enum FileOps {
         return (FileDescriptor(rawValue: fd), cString(name))
     }
 
-    /// A whole (small) file's bytes: sysfs attributes, guest configuration.
-    static func readAll(_ hostPath: String) throws -> [UInt8] {
-        let fd = try FileDescriptor.open(FilePath(hostPath), .readOnly, options: [.closeOnExec])
-        return try fd.closeAfter {
-            var out: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
-                if n == 0 { return out }
-                out += buffer[0..<n]
-            }
-        }
-    }
-
-    /// stat (follow) or lstat (no follow); nil with errno set on failure.
-    static func status(_ hostPath: String, follow: Bool) -> stat? {
-        var st = stat()
-        let r = follow ? stat(hostPath, &st) : lstat(hostPath, &st)
-        return r == 0 ? st : nil
-    }
-
     /// stat(2)/lstat(2) into a caller's buffer (for glob's callbacks).
     static func statInto(_ hostPath: String, _ buffer: UnsafeMutableRawPointer, follow: Bool) -> Int32 {
         let st = buffer.assumingMemoryBound(to: stat.self)
@@ -53,16 +32,25 @@ enum FileOps {
     }
 
     static func isDirectory(_ hostPath: String) -> Bool {
-        guard let st = status(hostPath, follow: true) else { return false }
+        guard let st = fileStatus(hostPath, follow: true) else { return false }
         return st.st_mode & S_IFMT == S_IFDIR
     }
 
-    /// open(2) retrying on EINTR; -1 with errno set on failure.
-    static func open(_ hostPath: String, _ flags: Int32, _ mode: mode_t = 0) -> Int32 {
-        while true {
-            let fd = Glibc.open(hostPath, flags | O_CLOEXEC, mode)
-            if fd >= 0 || errno != EINTR { return fd }
+    /// pread and pread_device: up to `count` bytes at `offset` of the file
+    /// or device at `hostPath` (`name` in messages), checked as upstream
+    /// checks them, after the open.
+    static func preadReply(_ hostPath: String, name: String, count: Int32, offset: Int64) throws -> [UInt8] {
+        let fd = try FileIO.open(hostPath, O_RDONLY, error: "open: \(name)")
+        defer { try? fd.close() }
+        if count < 0 { throw DaemonError(message: "count is negative") }
+        if offset < 0 { throw DaemonError(message: "offset is negative") }
+        if Int(count) >= GuestfsConstants.messageMax {
+            throw DaemonError(message: "\(name): count is too large for the protocol, use smaller reads")
         }
+        var buffer = [UInt8](repeating: 0, count: Int(count))
+        let n = try buffer.withUnsafeMutableBytes { try fd.pread(into: $0, at: offset, error: "pread: \(name)") }
+        buffer.removeSubrange(n...)
+        return buffer
     }
 
     /// True when every byte is zero (sparse copies, zero_device, is_zero).
@@ -76,20 +64,6 @@ enum FileOps {
         while i < n {
             if p[i] != 0 { return false }
             i += 1
-        }
-        return true
-    }
-
-    /// Writes everything; false with errno set on failure.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += n
         }
         return true
     }
@@ -117,17 +91,6 @@ enum FileOps {
             names.append(name)
         }
         return names
-    }
-
-    /// upstream's split_lines: lines split at \n, no empty last line, the
-    /// output cut at its first NUL (it is handled as a C string).
-    static func splitLines(_ output: [UInt8]) -> [String] {
-        let text = output.firstIndex(of: 0).map { output[..<$0] } ?? output[...]
-        if text.isEmpty { return [] }
-        var lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-            .map { String(decoding: $0, as: UTF8.self) }
-        if text.last == UInt8(ascii: "\n") { lines.removeLast() }
-        return lines
     }
 
     /// "%o" of an Int32 as C prints it through an unsigned cast.
@@ -169,9 +132,7 @@ extension Handlers {
     /// Opens a guest file read-only as upstream does before running a tool
     /// on it, so a missing or unreadable file fails with upstream's errno.
     func checkReadable(_ path: String, _ hostPath: String, context message: String) throws {
-        let fd = FileOps.open(hostPath, O_RDONLY)
-        if fd < 0 { throw DaemonError.system(message) }
-        close(fd)
+        try FileIO.open(hostPath, O_RDONLY, error: message).close()
     }
 
     /// A tool's stderr, trimmed, for an error message.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import GuestfsProtocol
+import SystemPackage
 
 /// What a file is: existence and type tests, stat structs, statvfs,
 /// symlink targets and real paths.
@@ -51,7 +52,7 @@ extension Handlers {
         } catch let e as DaemonError where e.errno == ELOOP {
             throw DaemonError.system("\(errorPrefix): \(path)", errno: ELOOP)
         }
-        if let st = FileOps.status(host, follow: follow) { return st.st_mode }
+        if let st = fileStatus(host, follow: follow) { return st.st_mode }
         let e = errno
         if e == ENOENT || e == ENOTDIR { return nil }
         throw DaemonError.system("\(errorPrefix): \(path)", errno: e)
@@ -60,19 +61,19 @@ extension Handlers {
     // MARK: stat
 
     public func statns(path: String) throws -> GuestfsStatns {
-        guard let st = FileOps.status(try context.resolve(path), follow: true) else { throw DaemonError.system(path) }
+        guard let st = fileStatus(try context.resolve(path), follow: true) else { throw DaemonError.system(path) }
         return FileOps.statns(st)
     }
 
     public func lstatns(path: String) throws -> GuestfsStatns {
-        guard let st = FileOps.status(try context.resolve(path, followFinal: false), follow: false) else {
+        guard let st = fileStatus(try context.resolve(path, followFinal: false), follow: false) else {
             throw DaemonError.system(path)
         }
         return FileOps.statns(st)
     }
 
     public func filesize(file: String) throws -> Int64 {
-        guard let st = FileOps.status(try context.resolve(file), follow: true) else { throw DaemonError.system(file) }
+        guard let st = fileStatus(try context.resolve(file), follow: true) else { throw DaemonError.system(file) }
         return Int64(st.st_size)
     }
 
@@ -93,33 +94,33 @@ extension Handlers {
     /// gets st_ino = -1 (the library's ls/lstatlist rely on it).
     public func internalLstatnslist(path: String, names: [String]) throws -> [GuestfsStatns] {
         let dirHost = try context.resolve(path)
-        let fd = FileOps.open(dirHost, O_RDONLY | O_DIRECTORY)
-        if fd < 0 { throw DaemonError.system(path) }
-        defer { close(fd) }
-        return names.map { name in
-            var st = stat()
-            if fstatat(fd, entryName(name, in: dirHost), &st, AT_SYMLINK_NOFOLLOW) != 0 {
-                return GuestfsStatns(stIno: -1)
+        return try FileIO.withOpen(dirHost, O_RDONLY | O_DIRECTORY, error: path) { dir in
+            names.map { name in
+                var st = stat()
+                if fstatat(dir.rawValue, entryName(name, in: dirHost), &st, AT_SYMLINK_NOFOLLOW) != 0 {
+                    return GuestfsStatns(stIno: -1)
+                }
+                return FileOps.statns(st)
             }
-            return FileOps.statns(st)
         }
     }
 
     /// The target of each name that is a symlink, "" for the others.
     public func internalReadlinklist(path: String, names: [String]) throws -> [String] {
         let dirHost = try context.resolve(path)
-        let fd = FileOps.open(dirHost, O_RDONLY | O_DIRECTORY)
-        if fd < 0 { throw DaemonError.system("open: \(path)") }
-        defer { close(fd) }
-        return names.map { name in
-            let entry = entryName(name, in: dirHost)
-            var st = stat()
-            guard fstatat(fd, entry, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_mode & S_IFMT == S_IFLNK else { return "" }
-            let size = Int(st.st_size)
-            var buffer = [UInt8](repeating: 0, count: size + 1)
-            let n = readlinkat(fd, entry, &buffer, size)
-            guard n == size else { return "" }
-            return String(decoding: buffer[0..<n], as: UTF8.self)
+        return try FileIO.withOpen(dirHost, O_RDONLY | O_DIRECTORY, error: "open: \(path)") { dir in
+            names.map { name in
+                let entry = entryName(name, in: dirHost)
+                var st = stat()
+                guard fstatat(dir.rawValue, entry, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_mode & S_IFMT == S_IFLNK else {
+                    return ""
+                }
+                let size = Int(st.st_size)
+                var buffer = [UInt8](repeating: 0, count: size + 1)
+                let n = readlinkat(dir.rawValue, entry, &buffer, size)
+                guard n == size else { return "" }
+                return String(decoding: buffer[0..<n], as: UTF8.self)
+            }
         }
     }
 
@@ -150,7 +151,7 @@ extension Handlers {
     /// non-directory.
     func resolveExisting(_ path: String, context message: String) throws -> String {
         let host = try context.resolve(path)
-        if FileOps.status(host, follow: false) == nil { throw DaemonError.system(message) }
+        if fileStatus(host, follow: false) == nil { throw DaemonError.system(message) }
         if path.hasSuffix("/"), !FileOps.isDirectory(host) {
             throw DaemonError(ENOTDIR, "\(message): \(errnoDescription(ENOTDIR))")
         }

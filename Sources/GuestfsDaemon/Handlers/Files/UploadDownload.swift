@@ -126,8 +126,7 @@ extension Handlers {
     /// stop with status 2 before its main. Without it tar_in refuses rather
     /// than extract on the host path.
     private func tarChrootLibrary() throws -> String {
-        let key = "transfer.tarChroot"
-        if let known = context.state[key] as? String { return known }
+        if let known = state.tarChrootLibrary { return known }
         guard let library = TransferIO.tarChrootCandidates().first(where: { access($0, R_OK) == 0 }) else {
             throw DaemonError(ENOTSUP, "tar_in: \(TransferIO.tarChrootName) is not installed beside guestfsd")
         }
@@ -136,7 +135,7 @@ extension Handlers {
         guard r.status == 2, r.stdout.isEmpty else {
             throw DaemonError(ENOTSUP, "tar_in: \(library) does not load into tar: \(r.stderrString.trimmingTrailingNewlines())")
         }
-        context.state[key] = library
+        state.tarChrootLibrary = library
         return library
     }
 

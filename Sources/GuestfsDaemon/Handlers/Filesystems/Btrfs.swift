@@ -124,13 +124,13 @@ extension Handlers {
     }
 
     private func btrfsDeviceAddNeedsForce() throws -> Bool {
-        if let known = context.state["btrfs.deviceAddForce"] as? Bool { return known }
+        if let known = state.btrfsDeviceAddForce { return known }
         let r = try context.runner.run(["btrfs", "device", "add", "--help"])
         guard r.succeeded else {
             throw DaemonError(message: "btrfs device add --help: " + r.stderrString.trimmingTrailingNewlines())
         }
         let force = r.stdoutString.contains("--force")
-        context.state["btrfs.deviceAddForce"] = force
+        state.btrfsDeviceAddForce = force
         return force
     }
 
@@ -252,10 +252,10 @@ extension Handlers {
     }
 
     private func btrfsQgroupShowHasRaw() throws -> Bool {
-        if let known = context.state["btrfs.qgroupRaw"] as? Bool { return known }
+        if let known = state.btrfsQgroupRaw { return known }
         let r = try context.runner.run(["btrfs", "qgroup", "show", "--help"])
         let raw = r.stdoutString.contains("--raw")
-        context.state["btrfs.qgroupRaw"] = raw
+        state.btrfsQgroupRaw = raw
         return raw
     }
 

@@ -74,7 +74,7 @@ extension Handlers {
     }
 
     public func filesystemAvailable(filesystem: String) throws -> Bool {
-        for c in filesystem.utf8 where !(c.fsIsAlnum || c == 95) {
+        for c in filesystem.utf8 where !(c.isAlnum || c == 95) {
             throw DaemonError(message: "filesystem name contains non-alphanumeric characters")
         }
         if fsProcFilesystemsLists(filesystem) { return true }
@@ -86,9 +86,9 @@ extension Handlers {
     }
 
     private func fsProcFilesystemsLists(_ name: String) -> Bool {
-        guard let text = fsReadSmallFile("/proc/filesystems") else { return false }
+        guard let text = SmallFile.text("/proc/filesystems") else { return false }
         // Lines are "nodev\tNAME" or "\tNAME": only the latter match.
-        return text.split(separator: "\n").contains { $0.fsTrimming( " \t") == name && !$0.hasPrefix("nodev") }
+        return text.split(separator: "\n").contains { $0.trimming( " \t") == name && !$0.hasPrefix("nodev") }
     }
 
     public func vfsMinimumSize(mountable: String) throws -> Int64 {

@@ -262,7 +262,7 @@ extension Handlers {
         let out = try fsCommand(["resize2fs", "-P", "-f", device]).stdoutString
         let pattern = "Estimated minimum size of the filesystem: "
         for line in out.split(separator: "\n") where line.hasPrefix(pattern) {
-            guard let blocks = Int64(line.dropFirst(pattern.count).fsTrimming(" ")) else {
+            guard let blocks = Int64(line.dropFirst(pattern.count).trimming(" ")) else {
                 throw DaemonError(message: "cannot parse minimum size")
             }
             let sb = try tune2fsL(device: device)
@@ -309,7 +309,7 @@ extension Handlers {
     public func getE2generation(file: String) throws -> Int64 {
         let path = try context.resolve(file)
         let out = try fsCommand(["lsattr", "-dv", "--", path], errorPrefix: "lsattr: \(file): ").stdoutString
-        guard let n = Int64(out.fsTrimming(" ").prefix { $0.isNumber || $0 == "-" }) else {
+        guard let n = Int64(out.trimming(" ").prefix { $0.isNumber || $0 == "-" }) else {
             throw DaemonError(message: "cannot parse output from 'lsattr' command: \(out)")
         }
         guard n >= 0 else {

@@ -97,29 +97,29 @@ extension Handlers {
     }
 
     private func fsWipefsHasForce() throws -> Bool {
-        if let known = context.state["fs.wipefsForce"] as? Bool { return known }
+        if let known = state.wipefsForce { return known }
         let r = try context.runner.run(["wipefs", "--help"])
         guard r.succeeded else { throw DaemonError(message: r.stderrString.trimmingTrailingNewlines()) }
         let force = r.stdoutString.contains("--force")
-        context.state["fs.wipefsForce"] = force
+        state.wipefsForce = force
         return force
     }
 
     /// mkfs.fat >= 4.2 would write a bogus MBR unless told --mbr=n.
     private func fsFatHasMbrOption() -> Bool {
-        if let known = context.state["fs.fatMbr"] as? Bool { return known }
+        if let known = state.fatMbr { return known }
         var has = false
         if let r = try? context.runner.run(["mkfs.fat"]), r.status == 1, r.stderrString.contains("--mbr[=") {
             has = true
         }
-        context.state["fs.fatMbr"] = has
+        state.fatMbr = has
         return has
     }
 
     /// The logical sector size of a block device (blockdev --getss).
     func fsSectorSize(_ device: String) throws -> Int32 {
         let out = try fsCommand(["blockdev", "--getss", device], errorPrefix: "blockdev: ").stdoutString
-        guard let n = Int32(out.fsTrimming( " \n")) else {
+        guard let n = Int32(out.trimming( " \n")) else {
             throw DaemonError(message: "blockdev --getss: cannot parse output: \(out)")
         }
         return n

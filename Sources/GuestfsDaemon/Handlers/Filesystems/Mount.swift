@@ -19,7 +19,7 @@ extension Handlers {
 
     public func mountVfs(options: String, vfstype: String, mountable: String, mountpoint: String) throws {
         let mp = try mountHostPoint(mountpoint)
-        guard let st = fsStat(mp), st.st_mode & S_IFMT == S_IFDIR else {
+        guard let st = fileStatus(mp), st.st_mode & S_IFMT == S_IFDIR else {
             throw DaemonError(message: "mount: \(mountpoint): mount point is not a directory")
         }
         let (device, subvolume) = fsSplitMountable(mountable)
@@ -133,7 +133,7 @@ extension Handlers {
         guard let r = try? context.runner.run(["lvm", "lvs", "--noheadings", "--separator", "/",
                                                "-o", "vg_name,lv_name", source]),
               r.succeeded else { return source }
-        let name = r.stdoutString.fsTrimming(" \n")
+        let name = r.stdoutString.trimming(" \n")
         return name.isEmpty || name.contains("\n") ? source : "/dev/" + name
     }
 }

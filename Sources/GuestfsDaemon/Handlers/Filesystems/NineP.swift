@@ -24,7 +24,7 @@ extension Handlers {
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             guard name.hasPrefix("virtio"),
-                  let tag = try? FileOps.readAll("\(Self.virtio9pBus)/\(name)/mount_tag") else { continue }
+                  let tag = try? SmallFile.bytes("\(Self.virtio9pBus)/\(name)/mount_tag") else { continue }
             // sysfs pads the tag with NULs on some kernels.
             tags.append(String(decoding: tag.prefix { $0 != 0 }, as: UTF8.self))
         }
@@ -33,7 +33,7 @@ extension Handlers {
 
     public func mount9p(mounttag: String, mountpoint: String, options: String?) throws {
         let hostPath = try context.resolve(mountpoint)
-        guard let st = FileOps.status(hostPath, follow: true) else { throw DaemonError.system(mountpoint) }
+        guard let st = fileStatus(hostPath, follow: true) else { throw DaemonError.system(mountpoint) }
         guard st.st_mode & S_IFMT == S_IFDIR else {
             throw DaemonError.system("\(mountpoint): mount point is not a directory", errno: ENOTDIR)
         }

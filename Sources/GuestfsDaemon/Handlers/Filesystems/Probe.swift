@@ -16,10 +16,10 @@ extension Handlers {
         let device = fsSplitMountable(mountable).device
         let type = FsProbe.tag(device, "TYPE") ?? ""
         if type == "btrfs", context.runner.has("btrfs") {
-            return try fsCommand(["btrfs", "filesystem", "label", device]).stdoutString.fsChompNewline()
+            return try fsCommand(["btrfs", "filesystem", "label", device]).stdoutString.chompNewline()
         }
         if type == "ntfs", context.runner.has("ntfslabel") {
-            return try fsCommand(["ntfslabel", device]).stdoutString.fsChompNewline()
+            return try fsCommand(["ntfslabel", device]).stdoutString.chompNewline()
         }
         return FsProbe.tag(device, "LABEL") ?? ""
     }
@@ -124,7 +124,7 @@ extension Handlers {
         let entries = DeviceNames.directoryEntries("/sys/block/" + name)
         var parts: [(Int, String)] = []
         for e in entries where e.hasPrefix(name) && e != name {
-            guard fsStat("/sys/block/\(name)/\(e)/partition") != nil else { continue }
+            guard fileStatus("/sys/block/\(name)/\(e)/partition") != nil else { continue }
             let digits = e.reversed().prefix { $0.isNumber }
             parts.append((Int(String(digits.reversed())) ?? 0, "/dev/" + e))
         }
@@ -163,7 +163,7 @@ extension Handlers {
         var lvs: [(String, String)] = []
         var seen = Set<String>()
         for line in r.stdoutString.split(separator: "\n") {
-            let f = line.fsTrimming( " ").split(separator: ":", omittingEmptySubsequences: false)
+            let f = line.trimming( " ").split(separator: ":", omittingEmptySubsequences: false)
             guard f.count >= 2 else { continue }
             let path = "/dev/\(f[0])/\(f[1])"
             let devs = f.count > 2 ? String(f[2]) : ""

@@ -99,11 +99,11 @@ extension Handlers {
     /// Whether `device` is mounted somewhere under the sysroot (upstream's
     /// is_device_mounted: compares device numbers).
     func fsIsDeviceMounted(_ device: String) throws -> Bool {
-        guard let st1 = fsStat(device) else { throw DaemonError.system("stat: \(fsName(device))") }
+        guard let st1 = fileStatus(device) else { throw DaemonError.system("stat: \(fsName(device))") }
         let root = context.sysroot.hostPath("/")
         for entry in context.mountTable() {
             guard entry.mountpoint == root || entry.mountpoint.hasPrefix(root == "/" ? "/" : root + "/") else { continue }
-            if let st2 = fsStat(entry.device), st2.st_mode & S_IFMT == S_IFBLK, st1.st_rdev == st2.st_rdev {
+            if let st2 = fileStatus(entry.device), st2.st_mode & S_IFMT == S_IFBLK, st1.st_rdev == st2.st_rdev {
                 return true
             }
         }

@@ -107,48 +107,4 @@ extension Handlers {
             isoVolumeModificationT: datetime(830), isoVolumeExpirationT: datetime(847),
             isoVolumeEffectiveT: datetime(864))
     }
-
-    /// A small text file (/proc/...), or nil.
-    func fsReadSmallFile(_ path: String) -> String? {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { Glibc.close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, 4096) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            out += buf[0..<n]
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension String {
-    /// Drops one trailing newline (upstream's "trim trailing \n").
-    func fsChompNewline() -> String {
-        hasSuffix("\n") ? String(dropLast()) : self
-    }
-}
-
-extension StringProtocol {
-    func fsTrimming(_ set: String) -> String {
-        let chars = Set(set)
-        var s = Substring(self)
-        while let f = s.first, chars.contains(f) { s.removeFirst() }
-        while let l = s.last, chars.contains(l) { s.removeLast() }
-        return String(s)
-    }
-}
-
-extension UInt8 {
-    var fsIsAlnum: Bool { (self >= 48 && self <= 57) || (self >= 65 && self <= 90) || (self >= 97 && self <= 122) }
-}
-
-/// stat(2) of a path, or nil with errno set (a free function: inside
-/// Handlers `stat` names the stat procedure).
-func fsStat(_ path: String) -> stat? {
-    var st = stat()
-    return stat(path, &st) == 0 ? st : nil
 }

@@ -47,7 +47,7 @@ extension Handlers {
         var fields: [(key: String, value: String)] = []
         for section in sections {
             guard let eq = section.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            let name = text(section[..<eq]).fsTrimming(" \t\n")
+            let name = text(section[..<eq]).trimming(" \t\n")
             let rest = section[(eq + 1)...]
             var i = rest.startIndex
             // The section's leading word: "version N", "WORD log", or a word.
@@ -99,7 +99,7 @@ extension Handlers {
         var section = ""
         /// The word after `key` up to a space, comma or '='.
         func word(_ line: String, after key: String) -> String? {
-            guard let r = line.fsRange(of: key) else { return nil }
+            guard let r = line.range(ofText: key) else { return nil }
             return String(line[r.upperBound...].prefix { $0 != " " && $0 != "," && $0 != "=" })
         }
         func u32(_ s: String) throws -> UInt32 {
@@ -268,20 +268,5 @@ extension Handlers {
         let bs = Int64(info.xfsBlocksize), blocks = Int64(info.xfsDatablocks)
         guard bs > 0, Int64.max / bs >= blocks else { throw DaemonError(message: "filesystem size too big: overflow") }
         return bs * blocks
-    }
-}
-
-extension String {
-    /// The range of the first occurrence of `needle` (no Foundation).
-    func fsRange(of needle: String) -> Range<String.Index>? {
-        guard !needle.isEmpty else { return nil }
-        var i = startIndex
-        while i < endIndex {
-            if self[i...].hasPrefix(needle) {
-                return i..<index(i, offsetBy: needle.count)
-            }
-            i = index(after: i)
-        }
-        return nil
     }
 }

@@ -19,7 +19,6 @@ final class YaraRules {
 /// upstream; the library's yara_scan decodes internal_yara_scan's
 /// download (yara_detection structs, XDR-encoded one after the other).
 extension Handlers {
-    static let yaraStateKey = "yara.rules"
 
     /// libyara is initialised once per process and never finalised: the
     /// rules it compiles live as long as the daemon may use them.
@@ -43,7 +42,7 @@ extension Handlers {
         guard Self.yaraInitialised == ERROR_SUCCESS else {
             throw DaemonError(message: "failed initializing yara")
         }
-        context.state[Self.yaraStateKey] = nil
+        state.yaraRules = nil
 
         var rules: UnsafeMutablePointer<YR_RULES>?
         var r = yr_rules_load(path, &rules)
@@ -57,14 +56,14 @@ extension Handlers {
             // ever); a clear error instead.
             throw DaemonError(message: "yr_rules_load: \(Self.yaraErrorText(r))")
         }
-        context.state[Self.yaraStateKey] = YaraRules(rules)
+        state.yaraRules = YaraRules(rules)
     }
 
     public func yaraDestroy() throws {
-        guard context.state[Self.yaraStateKey] is YaraRules else {
+        guard state.yaraRules != nil else {
             throw DaemonError(message: "no yara rules loaded")
         }
-        context.state[Self.yaraStateKey] = nil
+        state.yaraRules = nil
     }
 
     /// Scans the file at `path` with the loaded rules; the download holds
@@ -72,7 +71,7 @@ extension Handlers {
     /// rule. A failed scan is an error reply (upstream cancels the
     /// download after its success reply).
     public func internalYaraScan(path: String, filename: FileOutSink) throws {
-        guard let loaded = context.state[Self.yaraStateKey] as? YaraRules else {
+        guard let loaded = state.yaraRules else {
             throw DaemonError(message: "no yara rules loaded")
         }
         let hostPath = try context.resolve(path)

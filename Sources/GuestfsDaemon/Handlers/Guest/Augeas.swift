@@ -50,11 +50,9 @@ final class AugeasHandle {
 }
 
 extension Handlers {
-    static let augeasStateKey = "augeas.handle"
-
     /// The open handle, or upstream's error naming the daemon function.
     private func augeas(_ procedure: String) throws -> AugeasHandle {
-        guard let h = context.state[Self.augeasStateKey] as? AugeasHandle else {
+        guard let h = state.augeas else {
             throw DaemonError(message: "do_\(procedure): you must call 'aug-init' first to initialize Augeas")
         }
         return h
@@ -62,7 +60,7 @@ extension Handlers {
 
     public func augInit(root: String, flags: Int32) throws {
         // A new init always drops the old handle first, as upstream.
-        context.state[Self.augeasStateKey] = nil
+        state.augeas = nil
         // Augeas's root is a guest path, seen from inside the guest; a root
         // whose symlinks cannot be resolved (a loop) is passed as written,
         // as upstream does: Augeas then finds no files under it.
@@ -99,12 +97,12 @@ extension Handlers {
                 throw h.error("aug_init: \(root) (flags \(flags))")
             }
         }
-        context.state[Self.augeasStateKey] = h
+        state.augeas = h
     }
 
     public func augClose() throws {
         _ = try augeas("aug_close")
-        context.state[Self.augeasStateKey] = nil
+        state.augeas = nil
     }
 
     public func augDefvar(name: String, expr: String?) throws -> Int32 {

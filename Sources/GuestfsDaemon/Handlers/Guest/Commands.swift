@@ -235,21 +235,3 @@ extension Handlers {
         return "zcat"
     }
 }
-
-/// How upstream turns command output into the reply.
-enum CommandText {
-    /// The output as the C string upstream returns: cut at the first NUL.
-    static func cString(_ bytes: [UInt8]) -> String {
-        let end = bytes.firstIndex(of: 0) ?? bytes.count
-        return String(decoding: bytes[0..<end], as: UTF8.self)
-    }
-
-    /// upstream's split_lines: one string per \n-terminated line, the
-    /// final line even without \n, no trailing empty line; "" gives [].
-    static func splitLines(_ text: String) -> [String] {
-        if text.isEmpty { return [] }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        return lines
-    }
-}

@@ -25,11 +25,10 @@ final class HivexHandle {
 /// into the hive; libhivex checks each one and answers EINVAL for a bad
 /// one, which is reported as upstream does ("failed: Invalid argument").
 extension Handlers {
-    static let hivexStateKey = "hivex.handle"
 
     /// The open hive, or upstream's error naming its daemon function.
     private func hive(_ function: String) throws -> HivexHandle {
-        guard let h = context.state[Self.hivexStateKey] as? HivexHandle else {
+        guard let h = state.hivex else {
             throw DaemonError(message: "\(function): you must call 'hivex-open' first to initialize the hivex handle")
         }
         return h
@@ -65,7 +64,7 @@ extension Handlers {
     private static func offset(_ handle: Int64) -> Int { Int(truncatingIfNeeded: handle) }
 
     public func hivexOpen(filename: String, verbose: Bool?, debug: Bool?, write: Bool?, unsafe: Bool?) throws {
-        context.state[Self.hivexStateKey] = nil
+        state.hivex = nil
         let host: String
         do {
             host = try context.resolve(filename)
@@ -81,12 +80,12 @@ extension Handlers {
         guard let hive = hivex_open(host, flags) else {
             throw DaemonError.system("hivex failed to open \(filename)")
         }
-        context.state[Self.hivexStateKey] = HivexHandle(hive, hostPath: host)
+        state.hivex = HivexHandle(hive, hostPath: host)
     }
 
     public func hivexClose() throws {
         _ = try hive("do_hivex_close")
-        context.state[Self.hivexStateKey] = nil
+        state.hivex = nil
     }
 
     public func hivexRoot() throws -> Int64 {

@@ -12,10 +12,8 @@ import SystemPackage
 /// Inside, device names are the library's (/dev/sda1): results leave
 /// as they are, arguments are turned back from nodes.
 extension Handlers {
-    static let inspectionStateKey = "inspect.result"
-
     var lastInspection: Inspection {
-        context.state[Self.inspectionStateKey] as? Inspection ?? Inspection()
+        state.inspection ?? Inspection()
     }
 
     public func inspectOs() throws -> [String] {
@@ -35,7 +33,7 @@ extension Handlers {
         } catch let e as InspectionError {
             throw DaemonError(message: e.message)
         }
-        context.state[Self.inspectionStateKey] = Inspection(filesystems: found)
+        state.inspection = Inspection(filesystems: found)
         return lastInspection.roots
     }
 
@@ -175,7 +173,7 @@ struct SysrootReader: GuestFilesystemReader {
 
     func read(_ path: String) -> [UInt8]? {
         guard let host = try? context.resolve(path) else { return nil }
-        return try? FileOps.readAll(host)
+        return try? SmallFile.bytes(host)
     }
 
     func readLink(_ path: String) -> String? {
@@ -358,7 +356,7 @@ struct ApplianceDevices: InspectionDevices {
         let short = luksUUID.filter { $0 != "-" }
         guard !short.isEmpty, let names = FileOps.directoryNames("/sys/block") else { return nil }
         for name in names.sorted() where name.hasPrefix("dm-") {
-            guard let bytes = try? FileOps.readAll("/sys/block/\(name)/dm/uuid") else { continue }
+            guard let bytes = try? SmallFile.bytes("/sys/block/\(name)/dm/uuid") else { continue }
             let uuid = String(decoding: bytes, as: UTF8.self).trimmingTrailingNewlines()
             let parts = uuid.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
             guard parts.count == 3, parts[0] == "CRYPT", parts[1].count == 5, parts[1].hasPrefix("LUKS"),

@@ -17,18 +17,16 @@ final class JournalHandle {
 /// sd-journal in process, one journal open per daemon as upstream, read
 /// from the guest's journal directory (e.g. /var/log/journal).
 extension Handlers {
-    static let journalStateKey = "journal.handle"
-
     /// The open journal, or upstream's error naming its daemon function.
     private func journal(_ function: String) throws -> OpaquePointer {
-        guard let h = context.state[Self.journalStateKey] as? JournalHandle else {
+        guard let h = state.journal else {
             throw DaemonError(message: "\(function): you must call 'journal-open' first to initialize the journal handle")
         }
         return h.journal
     }
 
     public func journalOpen(directory: String) throws {
-        context.state[Self.journalStateKey] = nil
+        state.journal = nil
         let hostPath = try context.resolve(directory)
         try LazyLibrary.systemd.require(for: "journal_open")
         var j: OpaquePointer?
@@ -36,12 +34,12 @@ extension Handlers {
         guard r >= 0, let j else {
             throw DaemonError.system("sd_journal_open_directory: \(directory)", errno: -r)
         }
-        context.state[Self.journalStateKey] = JournalHandle(j)
+        state.journal = JournalHandle(j)
     }
 
     public func journalClose() throws {
         _ = try journal("do_journal_close")
-        context.state[Self.journalStateKey] = nil
+        state.journal = nil
     }
 
     public func journalNext() throws -> Bool {

@@ -73,13 +73,12 @@ extension Handlers {
     /// 'X'" first when it does not know X. Asked once per daemon (the
     /// appliance's setfiles does not change), as upstream caches it.
     private func setfilesHasOption(_ option: Character) -> Bool {
-        let key = "selinux.setfiles.\(option)"
-        if let known = context.state[key] as? Bool { return known }
+        if let known = state.setfilesOptions[option] { return known }
         guard let r = try? context.runner.run(["setfiles", "-\(option)"]) else { return false }
         // Not just "'X'": a known option that wants an argument (-T) says
         // "option requires an argument -- 'T'".
         let has = !r.stderrString.contains("invalid option -- '\(option)'")
-        context.state[key] = has
+        state.setfilesOptions[option] = has
         return has
     }
 }

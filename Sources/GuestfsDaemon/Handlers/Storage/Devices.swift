@@ -125,24 +125,12 @@ extension Handlers {
             guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFBLK,
                   let sys = DeviceNames.sysDevBlockPath(st.st_rdev) else { continue }
             // A public LV's d-m uuid is "LVM-" + VG uuid + LV uuid, no suffix.
-            let uuid = Self.readSysfsLine(sys + "/dm/uuid")
+            let uuid = SmallFile.line(sys + "/dm/uuid")
             if uuid.hasPrefix("LVM-") && uuid.count == 4 + 64 { continue }
             guard builtOnDrives(Self.sysName(of: sys)) else { continue }
             result.append(path)
         }
         return result
-    }
-
-    static func readSysfsLine(_ path: String) -> String {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
-        defer { Glibc.close(fd) }
-        var buf = [UInt8](repeating: 0, count: 4096)
-        let n = Glibc.read(fd, &buf, buf.count)
-        guard n > 0 else { return "" }
-        var s = String(decoding: buf[0..<n], as: UTF8.self)
-        while s.last == "\n" { s.removeLast() }
-        return s
     }
 
     /// "dm-3" for /sys/dev/block/254:3.
@@ -161,11 +149,10 @@ extension Handlers {
         for name in names {
             var st = stat()
             guard stat("/sys/block/\(name)/md", &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
-            let fd = Glibc.open("/dev/" + name, O_RDONLY | O_CLOEXEC)
-            if fd >= 0 {
-                let r = guestfs_shim_md_get_array_info(fd)
+            if let fd = try? FileIO.open("/dev/" + name, O_RDONLY, error: name) {
+                let r = guestfs_shim_md_get_array_info(fd.rawValue)
                 let e = errno
-                Glibc.close(fd)
+                try? fd.close()
                 if r == -1 && e == ENODEV { continue }
             }
             guard builtOnDrives(name) else { continue }
@@ -271,21 +258,20 @@ extension Handlers {
     /// blocks that are not already zero.
     public func zero(device: String) throws {
         let display = context.canonicalDeviceName(device)
-        let fd = Glibc.open(device, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError.system(display) }
-        defer { Glibc.close(fd) }
-        let block = 4096
-        let zeroes = [UInt8](repeating: 0, count: block)
-        var buf = [UInt8](repeating: 0, count: block)
-        for i in 0..<32 {
-            let offset = off_t(i * block)
-            let n = buf.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, block, offset) }
-            guard n == block else { throw DaemonError.system("pread: \(display)") }
-            if !buf.withUnsafeBytes({ FileOps.isAllZero($0) }) {
-                let w = zeroes.withUnsafeBytes { Glibc.pwrite(fd, $0.baseAddress, block, offset) }
-                guard w == block else { throw DaemonError.system("pwrite: \(display)") }
+        try FileIO.withOpen(device, O_RDWR, error: display) { fd in
+            let block = 4096
+            let zeroes = [UInt8](repeating: 0, count: block)
+            var buf = [UInt8](repeating: 0, count: block)
+            for i in 0..<32 {
+                let offset = Int64(i * block)
+                let n = try buf.withUnsafeMutableBytes { try fd.pread(into: $0, at: offset, error: "pread: \(display)") }
+                guard n == block else { throw DaemonError.system("pread: \(display)") }
+                if !buf.withUnsafeBytes({ FileOps.isAllZero($0) }) {
+                    let w = try zeroes.withUnsafeBytes { try fd.pwrite($0, at: offset, error: "pwrite: \(display)") }
+                    guard w == block else { throw DaemonError.system("pwrite: \(display)") }
+                }
+                try context.progress(UInt64(i + 1), of: 32)
             }
-            try context.progress(UInt64(i + 1), of: 32)
         }
     }
 
@@ -294,9 +280,8 @@ extension Handlers {
     public func zeroDevice(device: String) throws {
         let display = context.canonicalDeviceName(device)
         let size = UInt64(try blockdevGetsize64(device: device))
-        let fd = Glibc.open(device, O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError.system(display) }
-        defer { Glibc.close(fd) }
+        let fd = try FileIO.open(device, O_RDWR, error: display)
+        defer { try? fd.close() }
         let chunk = 1 << 20, block = 4096
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 4096)
         defer { buf.deallocate() }
@@ -306,8 +291,8 @@ extension Handlers {
         var pos: UInt64 = 0
         while pos < size {
             let n = Int(min(UInt64(chunk), size - pos))
-            let r = Glibc.pread(fd, buf.baseAddress, n, off_t(pos))
-            if r < 0 { throw DaemonError.system("pread: \(display) at offset \(pos)") }
+            let r = try fd.pread(into: UnsafeMutableRawBufferPointer(rebasing: buf[0..<n]), at: Int64(pos),
+                                 error: "pread: \(display) at offset \(pos)")
             if r == 0 { break }
             // Write back each run of non-zero blocks.
             var i = 0
@@ -325,36 +310,29 @@ extension Handlers {
                 }
                 var done = 0
                 while done < j - i {
-                    let w = Glibc.pwrite(fd, zeroes.baseAddress, j - i - done, off_t(pos) + off_t(i + done))
-                    if w < 0 {
-                        throw DaemonError.system("pwrite: \(display) (with \(size) bytes left to write)")
-                    }
-                    done += w
+                    done += try fd.pwrite(UnsafeRawBufferPointer(rebasing: zeroes[0..<(j - i - done)]),
+                                          at: Int64(pos) + Int64(i + done),
+                                          error: "pwrite: \(display) (with \(size) bytes left to write)")
                 }
                 i = j
             }
             pos += UInt64(r)
             try context.progress(pos, of: size)
         }
-        _ = fsync(fd)
+        _ = fsync(fd.rawValue)
     }
 
     public func isZeroDevice(device: String) throws -> Bool {
         let display = context.canonicalDeviceName(device)
-        let fd = Glibc.open(device, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError.system("open: \(display)") }
-        defer { Glibc.close(fd) }
-        let chunk = 1 << 20
-        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 4096)
-        defer { buf.deallocate() }
-        while true {
-            let r = Glibc.read(fd, buf.baseAddress, chunk)
-            if r < 0 {
-                if errno == EINTR { continue }
-                throw DaemonError.system("read: \(display)")
+        return try FileIO.withOpen(device, O_RDONLY, error: "open: \(display)") { fd in
+            let chunk = 1 << 20
+            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 4096)
+            defer { buf.deallocate() }
+            while true {
+                let r = try fd.readSome(into: buf, error: "read: \(display)")
+                if r == 0 { return true }
+                if !FileOps.isAllZero(UnsafeRawBufferPointer(rebasing: buf[0..<r])) { return false }
             }
-            if r == 0 { return true }
-            if !FileOps.isAllZero(UnsafeRawBufferPointer(rebasing: buf[0..<r])) { return false }
         }
     }
 
@@ -362,41 +340,21 @@ extension Handlers {
 
     public func preadDevice(device: String, count: Int32, offset: Int64) throws -> [UInt8] {
         let display = context.canonicalDeviceName(device)
-        let fd = Glibc.open(device, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError.system("open: \(display)") }
-        defer { Glibc.close(fd) }
-        if count < 0 { throw DaemonError(message: "count is negative") }
-        if offset < 0 { throw DaemonError(message: "offset is negative") }
-        if Int(count) >= GuestfsConstants.messageMax {
-            throw DaemonError(message: "\(display): count is too large for the protocol, use smaller reads")
-        }
-        var buf = [UInt8](repeating: 0, count: Int(count))
-        let r = buf.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, Int(count), off_t(offset)) }
-        if r < 0 { throw DaemonError.system("pread: \(display)") }
-        buf.removeLast(Int(count) - r)
-        return buf
+        return try FileOps.preadReply(device, name: display, count: count, offset: offset)
     }
 
     public func pwriteDevice(device: String, content: [UInt8], offset: Int64) throws -> Int32 {
         let display = context.canonicalDeviceName(device)
         if offset < 0 { throw DaemonError(message: "offset is negative") }
-        let fd = Glibc.open(device, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError.system("open: \(display)") }
-        let r = content.withUnsafeBytes { Glibc.pwrite(fd, $0.baseAddress, content.count, off_t(offset)) }
-        if r < 0 {
-            let e = errno
-            Glibc.close(fd)
-            throw DaemonError.system("pwrite: \(display)", errno: e)
+        let r = try FileIO.withWritable(device, O_WRONLY, error: "open: \(display)", closeError: "close: \(display)") { fd in
+            try content.withUnsafeBytes { try fd.pwrite($0, at: offset, error: "pwrite: \(display)") }
         }
-        if Glibc.close(fd) != 0 { throw DaemonError.system("close: \(display)") }
         return Int32(r)
     }
 
     public func checksumDevice(csumtype: String, device: String) throws -> String {
         let display = context.canonicalDeviceName(device)
-        let fd = Glibc.open(device, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError.system(display) }
-        Glibc.close(fd)
+        try FileIO.open(device, O_RDONLY, error: display).close()
         let program = try Self.checksumProgram(csumtype)
         let r = try context.runner.run([program, device])
         guard r.succeeded else {
@@ -412,21 +370,19 @@ extension Handlers {
     public func blkdiscard(device: String) throws {
         let display = context.canonicalDeviceName(device)
         let size = try blockdevGetsize64(device: device)
-        let fd = Glibc.open(device, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError.system("open: \(display)") }
-        defer { Glibc.close(fd) }
-        if guestfs_shim_blk_discard(fd, 0, UInt64(size)) == -1 {
+        let fd = try FileIO.open(device, O_WRONLY, error: "open: \(display)")
+        defer { try? fd.close() }
+        if guestfs_shim_blk_discard(fd.rawValue, 0, UInt64(size)) == -1 {
             throw DaemonError.system("ioctl: \(display): BLKDISCARD")
         }
     }
 
     public func blkdiscardzeroes(device: String) throws -> Bool {
         let display = context.canonicalDeviceName(device)
-        let fd = Glibc.open(device, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError.system("open: \(display)") }
-        defer { Glibc.close(fd) }
+        let fd = try FileIO.open(device, O_RDONLY, error: "open: \(display)")
+        defer { try? fd.close() }
         var zeroes: UInt32 = 0
-        if guestfs_shim_blk_discardzeroes(fd, &zeroes) == -1 {
+        if guestfs_shim_blk_discardzeroes(fd.rawValue, &zeroes) == -1 {
             throw DaemonError.system("ioctl: \(display): BLKDISCARDZEROES")
         }
         return zeroes != 0

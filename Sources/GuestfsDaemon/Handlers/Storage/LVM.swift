@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import GuestfsProtocol
+import SystemPackage
 
 /// LVM: physical volumes, volume groups and logical volumes, run in
 /// process through liblvm2cmd (one handle per daemon, see Lvm2cmd.swift)
@@ -210,18 +211,13 @@ extension Handlers {
         defer { unlink(tmp) }
         try lvmChecked(["vgcfgbackup", "-f", tmp, vgname], prefix: "vgcfgbackup: ")
 
-        let input = open(tmp, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw DaemonError(message: tmp) }
-        defer { close(input) }
+        guard let input = try? FileIO.open(tmp, O_RDONLY, error: tmp) else { throw DaemonError(message: tmp) }
+        defer { try? input.close() }
         let max = GuestfsConstants.messageMax - 1000
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 8192)
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DaemonError.system("read: \(tmp)")
-            }
+            let n = try chunk.withUnsafeMutableBytes { try input.readSome(into: $0, error: "read: \(tmp)") }
             if n == 0 { break }
             data += chunk[0..<n]
             if data.count > max { throw DaemonError(message: "metadata is too large for message buffer") }
@@ -363,17 +359,15 @@ final class LvmState {
 }
 
 extension Handlers {
-    static let lvmStateKey = "lvm"
-
     /// The session's LVM, made on first use.
     func lvmState() throws -> LvmState {
-        if let state = context.state[Self.lvmStateKey] as? LvmState { return state }
+        if let known = state.lvm { return known }
         let activation = Self.deviceMapperAvailable(context)
         let library = try Lvm2Library(configuration: lvmConfiguration(userFilter: nil, activation: activation),
                                       verbose: context.verbose)
-        let state = LvmState(library: library, activation: activation, generation: context.diskGeneration)
-        context.state[Self.lvmStateKey] = state
-        return state
+        let made = LvmState(library: library, activation: activation, generation: context.diskGeneration)
+        state.lvm = made
+        return made
     }
 
     /// Whether the kernel has device-mapper (opening its control node loads
@@ -381,9 +375,9 @@ extension Handlers {
     /// no dm) LVM runs with activation off: metadata only.
     static func deviceMapperAvailable(_ context: DaemonContext) -> Bool {
         func probe() -> Bool {
-            let fd = open("/dev/mapper/control", O_RDWR | O_CLOEXEC)
-            if fd >= 0 { close(fd); return true }
-            return false
+            guard let fd = try? FileIO.open("/dev/mapper/control", O_RDWR, error: "/dev/mapper/control") else { return false }
+            try? fd.close()
+            return true
         }
         if probe() { return true }
         if context.inAppliance, context.runner.has("modprobe") {

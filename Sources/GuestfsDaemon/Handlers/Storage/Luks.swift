@@ -21,7 +21,7 @@ extension Handlers {
                                cipher: String?) throws {
         try luksRequireGroup()
         let mapper = "/dev/mapper/" + mapname
-        if let st = fsStat(mapper), (st.st_mode & S_IFMT) == S_IFBLK {
+        if let st = fileStatus(mapper), (st.st_mode & S_IFMT) == S_IFBLK {
             throw DaemonError(message: "\(mapper): device already exists")
         }
         let type: String
@@ -102,7 +102,7 @@ extension Handlers {
     public func luksUuid(device: String) throws -> String {
         try luksRequireGroup()
         let r = try luksRun(["cryptsetup", "luksUUID", device], ocamlStyle: false)
-        return r.stdoutString.fsTrimming(" \t\n\r")
+        return r.stdoutString.trimming(" \t\n\r")
     }
 
     // MARK: helpers
@@ -117,8 +117,8 @@ extension Handlers {
     /// modules under TCG on a busy host once failed the open with
     /// "reload ioctl ... failed: Connection timed out".
     private func luksPreloadModules() {
-        guard context.inAppliance, context.state["luks.modules"] == nil, context.runner.has("modprobe") else { return }
-        context.state["luks.modules"] = true
+        guard context.inAppliance, !state.luksModulesLoaded, context.runner.has("modprobe") else { return }
+        state.luksModulesLoaded = true
         _ = try? context.runner.run(["modprobe", "-q", "-a", "dm_crypt", "xts", "ecb", "aesni_intel", "essiv", "sha256_ssse3"])
     }
 
@@ -126,7 +126,7 @@ extension Handlers {
     /// nodes itself) and with its lock directory in place.
     @discardableResult
     private func luksRun(_ argv: [String], ocamlStyle: Bool) throws -> CommandResult {
-        if fsStat("/run/cryptsetup") == nil {
+        if fileStatus("/run/cryptsetup") == nil {
             Glibc.mkdir("/run", 0o755)
             Glibc.mkdir("/run/cryptsetup", 0o700)
         }

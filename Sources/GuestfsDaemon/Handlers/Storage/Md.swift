@@ -61,7 +61,7 @@ extension Handlers {
     public func mdDetail(md: String) throws -> [String] {
         let r = try fsCommandOCaml(["mdadm", "-D", "--export", md])
         var result: [String] = []
-        let text = r.stdoutString.fsTrimming(" \t\n\r")
+        let text = r.stdoutString.trimming(" \t\n\r")
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             guard let first = line.first, first != "#" else { continue }
             let key: Substring, value: Substring
@@ -120,7 +120,7 @@ extension Handlers {
         let name = md.hasPrefix("/dev/") ? String(md.dropFirst(5)) : md
         let contents: [UInt8]
         do {
-            contents = try FileOps.readAll("/proc/mdstat")
+            contents = try SmallFile.bytes("/proc/mdstat")
         } catch let e as Errno {
             throw DaemonError(e.rawValue, "fopen: /proc/mdstat: \(errnoDescription(e.rawValue))")
         }

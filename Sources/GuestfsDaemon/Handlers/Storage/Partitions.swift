@@ -4,6 +4,7 @@ import Glibc
 import CParted
 import CGuestfsShim
 import GuestfsProtocol
+import SystemPackage
 
 /// Partition tables: libparted in process for what upstream did with the
 /// `parted` tool (same library, same calls, same results), sgdisk for the
@@ -322,11 +323,10 @@ extension Handlers {
 
     /// The fake MBR mkfs.fat writes: bootable entry 1 of a FAT type at LBA 0.
     static func hasBogusMBR(_ device: String) -> Bool {
-        let fd = Glibc.open(device, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { Glibc.close(fd) }
+        guard let fd = try? FileIO.open(device, O_RDONLY, error: device) else { return false }
+        defer { try? fd.close() }
         var s = [UInt8](repeating: 0, count: 512)
-        guard Glibc.read(fd, &s, 512) == 512 else { return false }
+        guard (try? s.withUnsafeMutableBytes({ try fd.readSome(into: $0, error: device) })) == 512 else { return false }
         let pte = 0x1BE
         return s[0x1FE] == 0x55 && s[0x1FF] == 0xAA
             && Array(s[3..<11]) == Array("mkfs.fat".utf8)
@@ -513,10 +513,9 @@ extension Handlers {
             throw DaemonError(message: (argv + [display]).joined(separator: " ") + ": external command failed")
         }
         // sfdisk's own re-read can race; upstream re-reads unconditionally.
-        let fd = Glibc.open(device, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            _ = guestfs_shim_blk_rrpart(fd)
-            Glibc.close(fd)
+        if let fd = try? FileIO.open(device, O_RDONLY, error: device) {
+            _ = guestfs_shim_blk_rrpart(fd.rawValue)
+            try? fd.close()
         }
         tableRewritten(device)
     }

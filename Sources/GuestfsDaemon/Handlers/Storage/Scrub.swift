@@ -14,7 +14,7 @@ extension Handlers {
     /// reads "malloc: <strerror>" (its message, kept for compatibility).
     public func scrubFile(file: String) throws {
         let hostPath = try context.resolve(file)
-        guard FileOps.status(hostPath, follow: true) != nil else { throw DaemonError.system("malloc") }
+        guard fileStatus(hostPath, follow: true) != nil else { throw DaemonError.system("malloc") }
         try runScrub(["scrub", "-r", hostPath], display: file)
     }
 

@@ -57,7 +57,7 @@ public func errnoDescription(_ e: Int32) -> String {
 
 extension DaemonError {
     /// Any error a handler may throw, as the reply will carry it.
-    static func from(_ error: any Error) -> DaemonError {
+    public static func from(_ error: any Error) -> DaemonError {
         switch error {
         case let e as DaemonError:
             return e
