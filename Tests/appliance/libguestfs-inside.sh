@@ -45,13 +45,15 @@ fi
 # fails scrub_freespace where 1.48's and ours work.
 TOOL_VERSION_BOUND="btrfs.fish scrub.fish"
 # Under 1.60 (Debian unstable's tools: ntfs-3g 2026.9.28, a newer mdadm,
-# Linux 7.2) also: ntfs.fish (ntfsresize's error names its own version,
+# Linux 7.2.13) also: ntfs.fish (ntfsresize's error names its own version,
 # v2026.9.28 against our v2022.10.3), mdadm.fish (the newer mdadm's
 # --detail --export adds MD_RESHAPE_ACTIVE, so md_detail has a
-# reshape_active key ours has not) and inspect-windows.fish (1.60's
-# reference cannot mount the NTFS its own mkntfs just made: "wrong fs type";
-# ours can). Their references are recorded all the same.
-case $VERSION in 1.60.*) TOOL_VERSION_BOUND+=" ntfs.fish mdadm.fish inspect-windows.fish" ;; esac
+# reshape_active key ours has not), and inspect-windows.fish and tsk.fish:
+# 1.60's reference appliance cannot mount the NTFS and vfat filesystems its
+# own mkfs just made ("wrong fs type, bad option, bad superblock ... missing
+# codepage or helper program"; modprobe vfat works in it; cause not found),
+# where ours mounts them. Their references are recorded all the same.
+case $VERSION in 1.60.*) TOOL_VERSION_BOUND+=" ntfs.fish mdadm.fish inspect-windows.fish tsk.fish" ;; esac
 files=()
 for f in /src/Tests/appliance/compat/*.fish; do
     if [[ " $TOOL_VERSION_BOUND " == *" ${f##*/} "* ]]; then
