@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# tier: full
 # virt-customize --selinux-relabel end to end, on the Debian guest
 # (Tests/guests/make-debian-guest) made into an SELinux-shaped guest by
 # virt-customize itself: /usr/sbin/load_policy, /etc/selinux/config

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# tier: full
 # The virt tools on a real Debian guest (Tests/guests/make-debian-guest)
 # and on a Windows-shaped guest (Tests/guests/make-windows-guest), each
 # run on our appliance and on the reference appliance, outputs compared.
@@ -19,7 +20,9 @@
 # Tools run JOBS at a time (default 2: one VM a core); within a tool the
 # reference and ours run one after the other.
 #
-# Environment: GUEST_SUITE (bookworm, default, or trixie), TOOLS (a
+# Environment: GUEST_SUITE (bookworm, default, or trixie), GUEST_IMAGE (a
+# Debian guest made already, its .stamp beside it; the image is then not
+# built), REF_OUTPUTS_DIR (where the reference's outputs are cached), TOOLS (a
 # space-separated list of the names in ALL below, or "all"; the default is
 # the set for CI: DEFAULT_TOOLS), JOBS, KEEP=1 keeps the outputs (printed
 # path). Prints one line per tool, SAME or DIFFERENT, with its times.
@@ -42,8 +45,13 @@ t_start=$(date +%s)
 linux_tools="inspector cat ls edit tar-out copy-out log diff get-kernel guestfish guestmount customize sysprep"
 IMG="" WIN=""
 if wants_any $linux_tools; then
-    command -v mmdebstrap >/dev/null || skip "mmdebstrap is not installed (scripts/setup)"
-    IMG=$("$ROOT/Tests/guests/make-debian-guest" "${GUEST_SUITE:-bookworm}") || fail "could not build the guest image"
+    if [[ -n ${GUEST_IMAGE:-} ]]; then
+        IMG=$GUEST_IMAGE  # made by the caller (the 1.60 test: inside its root)
+        [[ -s $IMG && -r $IMG.stamp ]] || fail "no guest image (and stamp) at $IMG"
+    else
+        command -v mmdebstrap >/dev/null || skip "mmdebstrap is not installed (scripts/setup)"
+        IMG=$("$ROOT/Tests/guests/make-debian-guest" "${GUEST_SUITE:-bookworm}") || fail "could not build the guest image"
+    fi
 fi
 if wants_any win-inspector win-reg win-merge; then
     WIN=$("$ROOT/Tests/guests/make-windows-guest") || fail "could not build the Windows guest image"
@@ -57,9 +65,11 @@ mkdir -p "$OUT"
 # for IMAGE (and the inputs FILE)
 refcache() {
     local key
-    key=$( { cat "$1.stamp"; stat -c %s "$1"; shift; (($#)) && cat "$@"; dpkg-query -W -f='${Version}' libguestfs0 guestfs-tools 2>/dev/null
+    local img=$1
+    key=$( { cat "$1.stamp"; stat -c %s "$1"; shift; (($#)) && cat "$@"
+             dpkg-query -W -f='${Version}' libguestfs0 libguestfs0t64 guestfs-tools 2>/dev/null
              echo "$REF_COMMANDS"; } | sha256sum | cut -c1-16)
-    echo "$(dirname "$1")/ref-outputs/$key"
+    echo "${REF_OUTPUTS_DIR:-$(dirname "$img")/ref-outputs}/$key"
 }
 [[ -n $IMG ]] && LINUX_CACHE=$(refcache "$IMG")
 [[ -n $WIN ]] && WIN_CACHE=$(refcache "$WIN" "$ROOT/Tests/guests/windows/merge.reg")

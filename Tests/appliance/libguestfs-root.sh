@@ -1,0 +1,28 @@
+# Sourced by 70-libguestfs-1.54.sh and 70-libguestfs-1.60.sh (after lib.sh,
+# with SUITE and LIBRARY set, and INSIDE_ENV: extra NAME=VALUE for the
+# inside script): builds the Debian root of SUITE if missing
+# (scripts/debian-root), then runs libguestfs-inside.sh in it with our
+# appliance at /appliance.
+[[ $(id -u) == 0 ]] || skip "needs root (mmdebstrap, unshare, chroot)"
+command -v unshare >/dev/null || skip "no unshare"
+if ! bash "$ROOT/scripts/debian-root" "$SUITE" build; then
+    # No archive to fetch from (offline machine): say so, loudly.
+    [[ -f $(bash "$ROOT/scripts/debian-root" "$SUITE" path)/.guestfsd-tests-complete ]] ||
+        skip "could not build the Debian $SUITE root (no network to the Debian archive?)"
+fi
+[[ -s $OURS/root || -s $OURS/initramfs.x86_64.img ]] || fail "no appliance at $OURS"
+
+# file-architecture.fish's samples need the cross libcs the host has and
+# the Debian roots lack: made here, copied inside (make-arch-samples).
+rm -rf "$ROOT/.build-appliance/arch-samples"
+"$ROOT/Tests/guests/make-arch-samples" "$ROOT/.build-appliance/arch-samples" || fail "could not make the file_architecture samples"
+start=$(date +%s)
+# COMPAT_RECORD_MISSING=1 (scripts/compat) records missing references:
+# the records' folder is then writable inside
+if APPLIANCE_DIR=$OURS DEBIAN_ROOT_RECORDS=${COMPAT_RECORD_MISSING:+1} bash "$ROOT/scripts/debian-root" "$SUITE" run \
+        env "${INSIDE_ENV[@]}" COMPAT_RECORD_MISSING=${COMPAT_RECORD_MISSING:-} COMPAT_JOBS=${COMPAT_JOBS:-2} bash /src/Tests/appliance/libguestfs-inside.sh >"$TMP/out" 2>&1; then
+    cat "$TMP/out"
+    pass "libguestfs $LIBRARY: all checks match its reference ($(($(date +%s) - start)) s)"
+fi
+cat "$TMP/out"
+fail "libguestfs $LIBRARY: $(grep '^DIFFERENT' "$TMP/out" | tail -n1)"
