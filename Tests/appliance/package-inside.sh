@@ -168,9 +168,14 @@ if [[ -n $cached ]]; then
 else
     how="apt-get install --reinstall"
     { apt-get update -q && apt-get install -y -q --reinstall "$libpkg"; } >/tmp/reinstall 2>&1; st=$?
+    if ((st != 0)); then
+        # the archive has moved on from the root's version: an upgrade then
+        how="apt-get install: upgraded to the archive's version"
+        apt-get install -y -q "$libpkg" >>/tmp/reinstall 2>&1; st=$?
+    fi
 fi
 if ((st == 0)); then
-    ok "$libpkg $ver reinstalled ($how)"
+    ok "$libpkg $ver reinstalled ($how: $(dpkg-query -W -f '${Version}' "$libpkg"))"
 else
     show /tmp/reinstall; failed reinstall "$libpkg could not be reinstalled"
 fi
