@@ -25,7 +25,9 @@ ok() { echo "ok: $*"; }
 failed() { echo "FAILED: $*"; bad+=("$1"); }
 show() { tail -n "${2:-25}" "$1" | sed 's/^/    | /'; }
 
-libpkg=$(dpkg-query -W -f '${Package}\n' 'libguestfs0*' 2>/dev/null | head -n1)
+# the installed one: libguestfs0 (Debian 12) or libguestfs0t64 (13 and later)
+libpkg=$(dpkg-query -W -f '${db:Status-Status} ${Package}\n' 'libguestfs0*' 2>/dev/null | awk '$1 == "installed" { print $2; exit }')
+[[ -n $libpkg ]] || { echo "FAILED: no libguestfs0 installed"; exit 1; }
 step "$(. /etc/os-release; echo "$PRETTY_NAME"): $libpkg $(dpkg-query -W -f '${Version}' "$libpkg")"
 [[ $(guestfish get-path) == "$LIB" ]] && ok "the library's default path is $LIB" \
     || failed get-path "guestfish get-path says $(guestfish get-path), not $LIB"
