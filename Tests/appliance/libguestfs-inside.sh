@@ -54,11 +54,19 @@ TOOL_VERSION_BOUND="btrfs.fish scrub.fish"
 # codepage or helper program"; modprobe vfat works in it; cause not found),
 # where ours mounts them. Their references are recorded all the same.
 case $VERSION in 1.60.*) TOOL_VERSION_BOUND+=" ntfs.fish mdadm.fish inspect-windows.fish tsk.fish" ;; esac
+# Under 1.60 two scripts differ by the daemon's answer, which one daemon
+# cannot give both ways (no call tells it which library is asking; README,
+# "libguestfs 1.60"): inspect.fish (1.60's reference lists fstab entries in
+# file order, built with ocaml-augeas 0.7; 1.48's and 1.54's, and ours, last
+# line first) and luks.fish (1.60 rewrote luks_* in OCaml: a cryptsetup
+# failure reads "cryptsetup exited with status N: ...", where 1.48's and
+# 1.54's, and ours, give cryptsetup's stderr alone, often empty).
+case $VERSION in 1.60.*) TOOL_VERSION_BOUND+=" inspect.fish luks.fish" ;; esac
 files=()
 for f in /src/Tests/appliance/compat/*.fish; do
     if [[ " $TOOL_VERSION_BOUND " == *" ${f##*/} "* ]]; then
         echo "################################################################"
-        echo "# SKIPPED under $VERSION: ${f##*/} (its output is the tools' version; see above)"
+        echo "# SKIPPED under $VERSION: ${f##*/} (its output is the tools' version, or a 1.60 answer one daemon cannot also give 1.48 and 1.54; see above)"
         echo "################################################################"
         continue
     fi
