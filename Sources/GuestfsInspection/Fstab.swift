@@ -48,9 +48,11 @@ struct FstabReader {
         guard let bytes = Text.augeasFile(fs, "/etc/fstab") else { return [] }
         let md = mdadmConf ? mdMap() : [:]
         let crypttab = Self.crypttab(Text.augeasFile(fs, "/etc/crypttab") ?? [])
-        // Upstream gets the lines through Augeas's matches, which its OCaml
-        // binding returns last first: fstab order is reversed.
-        let entries = Self.parse(bytes).reversed().compactMap {
+        // In the file's order, as upstream 1.60 lists them (its Augeas
+        // binding, ocaml-augeas 0.7, keeps the order of the matches; the
+        // older binding under 1.48 and 1.54 reversed them: README,
+        // "Where ours differs from an older reference").
+        let entries = Self.parse(bytes).compactMap {
             entry($0, root: root, osType: osType, md: md, crypttab: crypttab)
         }
         return Self.withOneRoot(entries)

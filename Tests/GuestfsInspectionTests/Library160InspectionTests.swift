@@ -67,13 +67,16 @@ struct Library160InspectionTests {
         var files = Self.debian
         files["/etc/fstab"] = "LABEL=System / xfs defaults 0 0\nLABEL=Boot /boot ext2 defaults 0 0\nLABEL=Other / xfs defaults 0 0\n"
         let (i, _) = try inspectTrees(trees, [("/dev/sda1", "xfs", files)], devices: devices)
-        // Lines are read last first (as upstream's Augeas binding gives
-        // them): the first root seen is /dev/sda3's line.
-        #expect(try i.mountpoints("/dev/sda1").map { [$0.0, $0.1] } == [["/", "/dev/sda3"], ["/boot", "/dev/sda2"]])
+        // Lines in the file's order: the first root line wins, moved to
+        // the front.
+        #expect(try i.mountpoints("/dev/sda1").map { [$0.0, $0.1] } == [["/", "/dev/sda1"], ["/boot", "/dev/sda2"]])
+        files["/etc/fstab"] = "LABEL=Boot /boot ext2 defaults 0 0\nLABEL=Other / xfs defaults 0 0\nLABEL=System / xfs defaults 0 0\n"
+        let (k, _) = try inspectTrees(Trees(), [("/dev/sda1", "xfs", files)], devices: devices)
+        #expect(try k.mountpoints("/dev/sda1").map { [$0.0, $0.1] } == [["/", "/dev/sda3"], ["/boot", "/dev/sda2"]])
         // One root line: the order is untouched.
         files["/etc/fstab"] = "LABEL=Boot /boot ext2 defaults 0 0\nLABEL=System / xfs defaults 0 0\n"
         let (j, _) = try inspectTrees(Trees(), [("/dev/sda1", "xfs", files)], devices: devices)
-        #expect(try j.mountpoints("/dev/sda1").map { [$0.0, $0.1] } == [["/", "/dev/sda1"], ["/boot", "/dev/sda2"]])
+        #expect(try j.mountpoints("/dev/sda1").map { [$0.0, $0.1] } == [["/boot", "/dev/sda2"], ["/", "/dev/sda1"]])
     }
 
     @Test func btrfsSnapshotsOfARootAreNotRoots() throws {

@@ -31,7 +31,7 @@ struct LinuxInspectionTests {
         /dev/sda2 /multi ext4,ext3 defaults 0 0
         """
 
-    @Test func debianProductNameIsDebianVersionAndFstabIsReadLastLineFirst() throws {
+    @Test func debianProductNameIsDebianVersionAndFstabIsReadInFileOrder() throws {
         var devices = FakeDevices()
         devices.byTag = ["LABEL=ROOTFS": "/dev/sda1", "UUID=1111-2222": "/dev/sda5"]
         devices.lvs = ["/dev/mapper/vg-lv": .lv("/dev/vg/lv")]
@@ -55,11 +55,11 @@ struct LinuxInspectionTests {
         #expect(d.packageFormatName == "deb")
         #expect(d.packageManagementName == "apt")
         #expect(try i.filesystems("/dev/sda1") == [
-            "/dev/sda2", "btrfsvol:/dev/sda2/@var", "btrfsvol:/dev/sda2/@home", "/dev/sda4", "/dev/sdb1", "/dev/sda3",
-            "/dev/disk/by-uuid/abcd", "/dev/VG/LV", "/dev/mapper/gone-lv", "/dev/vg/lv", "/dev/sda5", "/dev/sda1",
+            "/dev/sda1", "/dev/sda5", "/dev/vg/lv", "/dev/mapper/gone-lv", "/dev/VG/LV", "/dev/disk/by-uuid/abcd",
+            "/dev/sda3", "/dev/sdb1", "/dev/sda4", "btrfsvol:/dev/sda2/@home", "btrfsvol:/dev/sda2/@var", "/dev/sda2",
         ].filter { $0 != "/dev/sda2" })
         let mps = try i.mountpoints("/dev/sda1")
-        #expect(mps.map(\.0) == ["/var", "/home", "/usr/local", "/extra", "/q", "/opt", "/gone", "/srv", "/boot", "/"])
+        #expect(mps.map(\.0) == ["/", "/boot", "/srv", "/gone", "/opt", "/q", "/extra", "/usr/local", "/home", "/var"])
         #expect(mps.first { $0.0 == "/usr/local" }?.1 == "/dev/sda4")
     }
 
@@ -141,7 +141,7 @@ struct LinuxInspectionTests {
         #expect(d.productName == "Fedora Linux 38 (Server Edition)")
         #expect(d.packageFormatName == "rpm" && d.packageManagementName == "dnf")
         #expect(d.arch == "x86_64")
-        #expect(try i.mountpoints("/dev/sda2").map { [$0.0, $0.1] } == [["/", "/dev/mapper/fedora-root"], ["/boot", "/dev/sda1"]])
+        #expect(try i.mountpoints("/dev/sda2").map { [$0.0, $0.1] } == [["/boot", "/dev/sda1"], ["/", "/dev/mapper/fedora-root"]])
         #expect(i.filesystems.map(\.role).contains(.other))
     }
 
@@ -314,9 +314,9 @@ struct LinuxInspectionTests {
         // and partition 0 are kept as written; lines with fewer than three
         // fields are skipped.
         #expect(try i.mountpoints("/dev/md127").map { "\($0.0)=\($0.1)" } == [
-            "/indented=/dev/sda1", "/tabs=/dev/sda1", "/r=/dev/md127", "/zero=/dev/sda0", "/whole=/dev/vdb",
-            "/c=/dev/sdc1", "/h=/dev/sdb2", "/byid=/dev/disk/by-id/ata-X-part1", "/cc=/dev/cciss/c0d0p1",
-            "/m1=/dev/md1", "/=/dev/md127",
+            "/=/dev/md127", "/m1=/dev/md1", "/cc=/dev/cciss/c0d0p1", "/byid=/dev/disk/by-id/ata-X-part1",
+            "/h=/dev/sdb2", "/c=/dev/sdc1", "/whole=/dev/vdb", "/zero=/dev/sda0", "/r=/dev/md127",
+            "/tabs=/dev/sda1", "/indented=/dev/sda1",
         ])
     }
 

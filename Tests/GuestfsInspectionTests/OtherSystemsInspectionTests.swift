@@ -24,17 +24,17 @@ struct OtherSystemsInspectionTests {
         #expect(f.typeName == "freebsd" && f.distroName == "freebsd" && f.version == Version(13, 2))
         #expect(f.productName == "FreeBSD 13.2-RELEASE (GENERIC) releng/13.2-n254617-525ecfdad597")
         #expect(f.hostname == "fbsd.example" && f.arch == "x86_64" && f.packageFormatName == "unknown")
-        #expect(try i.mountpoints("/dev/sda5").map { [$0.0, $0.1] } == [["/var", "/dev/sda8"], ["/", "/dev/sda5"]])
-        #expect(try i.filesystems("/dev/sda5") == ["/dev/sda8", "/dev/sda3", "/dev/sda5"])
+        #expect(try i.mountpoints("/dev/sda5").map { [$0.0, $0.1] } == [["/", "/dev/sda5"], ["/var", "/dev/sda8"]])
+        #expect(try i.filesystems("/dev/sda5") == ["/dev/sda5", "/dev/sda3", "/dev/sda8"])
         let n = try i.root("/dev/sdb1")
         #expect(n.typeName == "netbsd" && n.distroName == "netbsd" && n.version == Version(9, 3) && n.hostname == "nbsd")
         // NetBSD's a, b, (c label, d disk), e, f: f is Linux's 8th partition.
         // Upstream maps only ld/sd names: wd0e stays as written.
-        #expect(try i.mountpoints("/dev/sdb1").map { [$0.0, $0.1] } == [["/data", "/dev/sdb8"], ["/home", "/dev/wd0e"], ["/", "/dev/sdb1"]])
+        #expect(try i.mountpoints("/dev/sdb1").map { [$0.0, $0.1] } == [["/", "/dev/sdb1"], ["/home", "/dev/wd0e"], ["/data", "/dev/sdb8"]])
         // Upstream 1.48 reports OpenBSD as FreeBSD (and reads rc.conf, not /etc/myname).
         let o = try i.root("/dev/sdc5")
         #expect(o.typeName == "freebsd" && o.distroName == "freebsd" && o.version == Version(7, 3) && o.hostname == nil)
-        #expect(try i.mountpoints("/dev/sdc5").map { [$0.0, $0.1] } == [["/usr", "/dev/sd0d"], ["/", "/dev/sdc5"]])
+        #expect(try i.mountpoints("/dev/sdc5").map { [$0.0, $0.1] } == [["/", "/dev/sdc5"], ["/usr", "/dev/sd0d"]])
     }
 
     /// Upstream drops a BSD root on a primary partition when another root
@@ -53,7 +53,7 @@ struct OtherSystemsInspectionTests {
         ])
         let h = try i.root("/dev/sda1")
         #expect(h.typeName == "hurd" && h.distroName == "debian" && h.version == Version(12, 0) && h.hostname == "hurd")
-        #expect(try i.mountpoints("/dev/sda1").map { [$0.0, $0.1] } == [["/home", "/dev/sda2"], ["/", "/dev/sda1"]])
+        #expect(try i.mountpoints("/dev/sda1").map { [$0.0, $0.1] } == [["/", "/dev/sda1"], ["/home", "/dev/sda2"]])
         let m = try i.root("/dev/sda2")
         #expect(m.typeName == "minix" && m.distroName == "unknown" && m.version == Version(3, 4) && m.hostname == "minix")
         #expect(try i.mountpoints("/dev/sda2").map(\.0) == ["/"])

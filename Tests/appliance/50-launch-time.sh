@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# alone: a benchmark (launch times side by side), run last and by itself
 # Launch time of our appliance and of Debian's reference appliance, in one
 # run: a warm-up each, then LAUNCH_RUNS (default 3) alternating launches;
 # prints each run and the medians. Fails only if a launch fails; prints a

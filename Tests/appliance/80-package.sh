@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # tier: full
+# alone: it installs into the Debian roots that the 1.54 and 1.60 tests use
 # The Debian package (scripts/package), installed as a user would in fresh
 # Debian roots: Debian 12 (libguestfs 1.48) and Debian 13 (1.54), and
 # unstable (1.60) when PACKAGE_SUITES names sid. Each root is cached by

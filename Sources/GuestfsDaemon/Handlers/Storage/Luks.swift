@@ -40,7 +40,7 @@ extension Handlers {
             if readonly == true { argv.append("--readonly") }
             argv += ["open", device, mapname, "--type", type]
             if let cipher { argv += ["--cipher", cipher] }
-            try luksRun(argv, ocamlStyle: true)
+            try luksRun(argv)
         }
     }
 
@@ -49,7 +49,7 @@ extension Handlers {
         guard device.hasPrefix("/dev/mapper/") else {
             throw DaemonError(message: "\(context.canonicalDeviceName(device)): you must call this on the /dev/mapper device created by cryptsetup-open")
         }
-        try luksRun(["cryptsetup", "close", String(device.dropFirst("/dev/mapper/".count))], ocamlStyle: true)
+        try luksRun(["cryptsetup", "close", String(device.dropFirst("/dev/mapper/".count))])
     }
 
     public func luksOpen(device: String, key: String, mapname: String) throws {
@@ -80,28 +80,27 @@ extension Handlers {
             var argv = ["cryptsetup", "-q"]
             if let cipher { argv += ["--cipher", cipher] }
             argv += ["--key-slot", String(keyslot), "luksFormat", device, paths[0]]
-            try luksRun(argv, ocamlStyle: false)
+            try luksRun(argv)
         }
     }
 
     public func luksAddKey(device: String, key: String, newkey: String, keyslot: Int32) throws {
         try luksRequireGroup()
         try withKeyFiles([key, newkey]) { paths in
-            try luksRun(["cryptsetup", "-q", "-d", paths[0], "--key-slot", String(keyslot), "luksAddKey", device, paths[1]],
-                        ocamlStyle: false)
+            try luksRun(["cryptsetup", "-q", "-d", paths[0], "--key-slot", String(keyslot), "luksAddKey", device, paths[1]])
         }
     }
 
     public func luksKillSlot(device: String, key: String, keyslot: Int32) throws {
         try luksRequireGroup()
         try withKeyFiles([key]) { paths in
-            try luksRun(["cryptsetup", "-q", "-d", paths[0], "luksKillSlot", device, String(keyslot)], ocamlStyle: false)
+            try luksRun(["cryptsetup", "-q", "-d", paths[0], "luksKillSlot", device, String(keyslot)])
         }
     }
 
     public func luksUuid(device: String) throws -> String {
         try luksRequireGroup()
-        let r = try luksRun(["cryptsetup", "luksUUID", device], ocamlStyle: false)
+        let r = try luksRun(["cryptsetup", "luksUUID", device], wording: .stderrOnly)
         return r.stdoutString.trimming(" \t\n\r")
     }
 
@@ -122,10 +121,22 @@ extension Handlers {
         _ = try? context.runner.run(["modprobe", "-q", "-a", "dm_crypt", "xts", "ecb", "aesni_intel", "essiv", "sha256_ssse3"])
     }
 
+    /// How a failure of cryptsetup reads.
+    private enum Wording {
+        /// "cryptsetup exited with status N: STDERR": upstream's OCaml
+        /// handlers (cryptsetup_open/close since 1.50; luks_format,
+        /// luks_format_cipher, luks_add_key and luks_kill_slot since 1.60,
+        /// given to every library: the C handlers before answered a wrong
+        /// key with an empty message).
+        case withExitStatus
+        /// cryptsetup's stderr alone: luks_uuid, still C upstream.
+        case stderrOnly
+    }
+
     /// Runs cryptsetup without udev (libdevmapper makes the /dev/mapper
     /// nodes itself) and with its lock directory in place.
     @discardableResult
-    private func luksRun(_ argv: [String], ocamlStyle: Bool) throws -> CommandResult {
+    private func luksRun(_ argv: [String], wording: Wording = .withExitStatus) throws -> CommandResult {
         if fileStatus("/run/cryptsetup") == nil {
             Glibc.mkdir("/run", 0o755)
             Glibc.mkdir("/run/cryptsetup", 0o700)
@@ -134,11 +145,18 @@ extension Handlers {
         env += ["LC_ALL=C", "DM_DISABLE_UDEV=1"]
         let r = try context.runner.run(argv, environment: env)
         guard r.succeeded else {
-            let err = fsCanonicalText(r.stderrString.trimmingTrailingNewlines())
-            if ocamlStyle {
+            var err = fsCanonicalText(r.stderrString.trimmingTrailingNewlines())
+            switch wording {
+            case .stderrOnly:
+                throw DaemonError(message: err)
+            case .withExitStatus:
+                // cryptsetup 2.6 (Debian 12, our appliance) says nothing
+                // on stderr when luksAddKey or luksKillSlot get a wrong key
+                // in batch mode; 2.7 and later (upstream 1.60's appliance)
+                // say what exit status 2 means, and so do we.
+                if err.isEmpty && r.status == 2 { err = "No key available with this passphrase." }
                 throw DaemonError(message: "\(argv[0]) exited with status \(r.status): \(err)")
             }
-            throw DaemonError(message: err)
         }
         return r
     }
@@ -146,6 +164,7 @@ extension Handlers {
     /// Hands each key to `body` as a path cryptsetup can open (an anonymous
     /// memfd of this process, /proc/PID/fd/N); the memfds are overwritten
     /// with zeros and closed afterwards, whatever happens.
+    @discardableResult
     private func withKeyFiles<T>(_ keys: [String], _ body: ([String]) throws -> T) throws -> T {
         var files: [(fd: FileDescriptor, length: Int)] = []
         defer {
