@@ -66,11 +66,11 @@ extension Handlers {
 
     /// Parses the ISO 9660 primary volume descriptor (sector 16).
     private func fsIsoinfo(hostPath: String, name: String) throws -> GuestfsIsoinfo {
-        let fd = Glibc.open(hostPath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError.system("open: \(name)") }
-        defer { Glibc.close(fd) }
         var pvd = [UInt8](repeating: 0, count: 2048)
-        let n = pvd.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, 2048, 32768) }
+        // A failed or short read is "not an ISO" as well.
+        let n = try FileIO.withOpen(hostPath, O_RDONLY, error: "open: \(name)") { fd in
+            (try? pvd.withUnsafeMutableBytes { try fd.pread(into: $0, at: 32768, error: name) }) ?? -1
+        }
         guard n == 2048, pvd[0] == 1, Array(pvd[1..<6]) == Array("CD001".utf8) else {
             throw DaemonError(message: "\(name): not an ISO file or CD-ROM")
         }
