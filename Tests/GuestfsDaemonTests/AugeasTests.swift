@@ -329,10 +329,8 @@ import Testing
     /// appliance, and an open handle does not keep the guest's filesystem
     /// busy (umount works, then aug_load finds nothing).
     @Test func lensesLoadOnDemandAndAnOpenHandleHoldsNoFilesystem() throws {
-        try withStandaloneDaemon(diskSizesMB: [64]) { d in
+        try withMountedFilesystem(sizeMB: 64) { d in
             let c = d.client
-            try c.mkfs(fstype: "ext4", device: "/dev/sda")
-            try c.mount(mountable: "/dev/sda", mountpoint: "/")
             try c.mkdir(path: "/etc")
             try c.writeFile(path: "/etc/custom.conf", content: "a=1\nb=2\n", size: 0)
             try c.augInit(root: "/", flags: 96)

@@ -116,6 +116,18 @@ func withStandaloneDaemon<R>(diskSizesMB: [Int] = [], verbose: Bool = false,
     return try body(d)
 }
 
+/// Runs `body` with a fresh daemon whose one disk of `sizeMB` MiB the
+/// daemon has made a `fstype` filesystem and mounted on / (the start of
+/// most filesystem tests).
+func withMountedFilesystem<R>(_ fstype: String = "ext4", sizeMB: Int,
+                              _ body: (StandaloneDaemon) throws -> R) throws -> R {
+    try withStandaloneDaemon(diskSizesMB: [sizeMB]) { d in
+        try d.client.mkfs(fstype: fstype, device: "/dev/sda")
+        try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        return try body(d)
+    }
+}
+
 /// The errno name of a daemon error, or nil if `body` did not fail with one.
 func daemonErrno(_ body: () throws -> Void) -> String? {
     do {
