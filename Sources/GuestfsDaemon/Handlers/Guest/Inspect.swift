@@ -157,13 +157,7 @@ struct SysrootReader: GuestFilesystemReader {
     }
 
     func kind(of path: String, followSymlinks: Bool) -> GuestFileKind? {
-        guard let st = status(path, follow: followSymlinks) else { return nil }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: return .regular
-        case S_IFDIR: return .directory
-        case S_IFLNK: return .symlink
-        default: return .other
-        }
+        status(path, follow: followSymlinks).map { GuestFileKind(mode: $0.st_mode) }
     }
 
     func size(of path: String) -> Int? {
