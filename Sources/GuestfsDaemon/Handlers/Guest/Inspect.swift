@@ -221,16 +221,11 @@ final class HivexHive: RegistryHive {
         guard let list = hivex_node_children(handle, node) else {
             throw DaemonError.system("hivex_node_children: \(name)")
         }
-        defer { free(list) }
-        var names: [String] = []
-        var i = 0
-        while list[i] != 0 {
-            guard let n = hivex_node_name(handle, list[i]) else { throw DaemonError.system("hivex_node_name: \(name)") }
-            names.append(String(cString: n))
-            free(n)
-            i += 1
+        return try takeHivexHandles(list).map { child in
+            guard let n = hivex_node_name(handle, child) else { throw DaemonError.system("hivex_node_name: \(name)") }
+            defer { free(n) }
+            return String(cString: n)
         }
-        return names
     }
 
     /// The key at `path` below the root, nil when one of its parts is missing.
@@ -254,12 +249,7 @@ final class HivexHive: RegistryHive {
         guard let list = hivex_node_values(handle, node) else {
             throw DaemonError.system("hivex_node_values: \(name)")
         }
-        defer { free(list) }
-        var values: [RegistryValue] = []
-        var i = 0
-        while list[i] != 0 {
-            let v = list[i]
-            i += 1
+        return try takeHivexHandles(list).map { v in
             guard let key = hivex_value_key(handle, v) else { throw DaemonError.system("hivex_value_key: \(name)") }
             let keyName = String(cString: key)
             free(key)
@@ -270,9 +260,8 @@ final class HivexHive: RegistryHive {
             }
             let bytes = Array(UnsafeRawBufferPointer(start: data, count: length))
             free(data)
-            values.append(RegistryValue(name: keyName, type: UInt32(type.rawValue), data: bytes))
+            return RegistryValue(name: keyName, type: UInt32(type.rawValue), data: bytes)
         }
-        return values
     }
 }
 
