@@ -217,11 +217,7 @@ final class HivexHive: RegistryHive {
     }
 
     func childNames(at path: [String]) throws -> [String]? {
-        guard let node = try node(at: path) else { return nil }
-        guard let list = hivex_node_children(handle, node) else {
-            throw DaemonError.system("hivex_node_children: \(name)")
-        }
-        return try takeHivexHandles(list).map { child in
+        try handles(at: path, "hivex_node_children", { hivex_node_children($0, $1) })?.map { child in
             guard let n = hivex_node_name(handle, child) else { throw DaemonError.system("hivex_node_name: \(name)") }
             defer { free(n) }
             return String(cString: n)
@@ -244,12 +240,17 @@ final class HivexHive: RegistryHive {
         return node
     }
 
-    func values(at path: [String]) throws -> [RegistryValue]? {
+    /// What `list` (`function`, named in its error) gives of the key at
+    /// `path`; nil when the key is missing.
+    private func handles(at path: [String], _ function: String,
+                         _ list: (OpaquePointer, hive_node_h) -> UnsafeMutablePointer<Int>?) throws -> [Int]? {
         guard let node = try node(at: path) else { return nil }
-        guard let list = hivex_node_values(handle, node) else {
-            throw DaemonError.system("hivex_node_values: \(name)")
-        }
-        return try takeHivexHandles(list).map { v in
+        guard let handles = list(handle, node) else { throw DaemonError.system("\(function): \(name)") }
+        return takeHivexHandles(handles)
+    }
+
+    func values(at path: [String]) throws -> [RegistryValue]? {
+        try handles(at: path, "hivex_node_values", { hivex_node_values($0, $1) })?.map { v in
             guard let key = hivex_value_key(handle, v) else { throw DaemonError.system("hivex_value_key: \(name)") }
             let keyName = String(cString: key)
             free(key)
