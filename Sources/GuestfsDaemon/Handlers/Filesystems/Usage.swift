@@ -37,14 +37,14 @@ extension Handlers {
         Glibc.sync()
     }
 
-    public func df() throws -> String { try fsDf([]) }
+    public func df() throws -> String { try df(flags: []) }
 
-    public func dfH() throws -> String { try fsDf(["-h"]) }
+    public func dfH() throws -> String { try df(flags: ["-h"]) }
 
     /// Upstream runs plain `df` in the appliance. On a host (standalone)
     /// that would list the host's filesystems, so only the sysroot's
     /// mounts are shown there.
-    private func fsDf(_ flags: [String]) throws -> String {
+    private func df(flags: [String]) throws -> String {
         var argv = ["df"] + flags
         if !context.inAppliance {
             let root = context.sysroot.hostPath("/")
@@ -53,19 +53,19 @@ extension Handlers {
         }
         let r = try context.runner.run(argv)
         guard r.succeeded else { throw DaemonError(message: r.stderrString.trimmingTrailingNewlines()) }
-        return fsCanonicalText(r.stdoutString)
+        return canonicalNames(in: r.stdoutString)
     }
 
     public func isoinfoDevice(device: String) throws -> GuestfsIsoinfo {
-        try fsIsoinfo(hostPath: device, name: fsName(device))
+        try isoinfo(hostPath: device, name: fsName(device))
     }
 
     public func isoinfo(isofile: String) throws -> GuestfsIsoinfo {
-        try fsIsoinfo(hostPath: context.resolve(isofile), name: isofile)
+        try isoinfo(hostPath: context.resolve(isofile), name: isofile)
     }
 
     /// Parses the ISO 9660 primary volume descriptor (sector 16).
-    private func fsIsoinfo(hostPath: String, name: String) throws -> GuestfsIsoinfo {
+    private func isoinfo(hostPath: String, name: String) throws -> GuestfsIsoinfo {
         var pvd = [UInt8](repeating: 0, count: 2048)
         // A failed or short read is "not an ISO" as well.
         let n = try FileIO.withOpen(hostPath, O_RDONLY, error: "open: \(name)") { fd in

@@ -134,7 +134,7 @@ extension Handlers {
         env += ["LC_ALL=C", "DM_DISABLE_UDEV=1"]
         let r = try context.runner.run(argv, environment: env)
         guard r.succeeded else {
-            let err = fsCanonicalText(r.stderrString.trimmingTrailingNewlines())
+            let err = canonicalNames(in: r.stderrString.trimmingTrailingNewlines())
             if ocamlStyle {
                 throw DaemonError(message: "\(argv[0]) exited with status \(r.status): \(err)")
             }
