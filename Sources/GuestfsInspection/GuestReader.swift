@@ -27,6 +27,17 @@ public protocol GuestFilesystemReader {
 
 public enum GuestFileKind: Sendable, Equatable {
     case regular, directory, symlink, other
+
+    /// The kind a stat(2) mode says (S_IFMT's values, the same on every
+    /// Unix: this module imports no libc).
+    public init(mode: UInt32) {
+        switch mode & 0o170000 {
+        case 0o100000: self = .regular
+        case 0o040000: self = .directory
+        case 0o120000: self = .symlink
+        default: self = .other
+        }
+    }
 }
 
 /// One value of a registry key, as hivex gives it.

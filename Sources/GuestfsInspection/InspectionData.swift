@@ -89,18 +89,14 @@ public struct InspectionData: Sendable, Equatable {
         distro = distro ?? child.distro
         packageFormat = packageFormat ?? child.packageFormat
         packageManagement = packageManagement ?? child.packageManagement
-        productName = productName ?? child.productName
-        productVariant = productVariant ?? child.productVariant
         version = version ?? child.version
-        arch = arch ?? child.arch
-        hostname = hostname ?? child.hostname
-        buildId = buildId ?? child.buildId
-        fstab = child.fstab + fstab
-        windowsSystemroot = windowsSystemroot ?? child.windowsSystemroot
-        windowsSoftwareHive = windowsSoftwareHive ?? child.windowsSoftwareHive
-        windowsSystemHive = windowsSystemHive ?? child.windowsSystemHive
-        windowsCurrentControlSet = windowsCurrentControlSet ?? child.windowsCurrentControlSet
         windowsGroupPolicy = windowsGroupPolicy ?? child.windowsGroupPolicy
+        let texts: [WritableKeyPath<InspectionData, String?>] = [
+            \.productName, \.productVariant, \.arch, \.hostname, \.buildId,
+            \.windowsSystemroot, \.windowsSoftwareHive, \.windowsSystemHive, \.windowsCurrentControlSet,
+        ]
+        for field in texts { self[keyPath: field] = self[keyPath: field] ?? child[keyPath: field] }
+        fstab = child.fstab + fstab
         driveMappings = child.driveMappings + driveMappings
     }
 }

@@ -19,46 +19,22 @@ struct ReleaseFiles {
     }
 
     var linuxTests: [(String, Parser)] {
-        let rhelOld = "Red Hat.*release ([0-9]+).*Update ([0-9]+)"
-        let rhel = "Red Hat.*release ([0-9]+)\\.([0-9]+)"
-        let rhelNoMinor = "Red Hat.*release ([0-9]+)"
-        let centosOld = "CentOS.*release ([0-9]+).*Update ([0-9]+)"
-        let centos = "CentOS.*release ([0-9]+)\\.([0-9]+)"
-        let centosNoMinor = "CentOS.*release ([0-9]+)"
-        let rocky = "Rocky Linux.*release ([0-9]+)\\.([0-9]+)"
-        let rockyNoMinor = "Rocky Linux.*release ([0-9]+)"
-        let sciOld = "Scientific Linux.*release ([0-9]+).*Update ([0-9]+)"
-        let sci = "Scientific Linux.*release ([0-9]+)\\.([0-9]+)"
-        let sciNoMinor = "Scientific Linux.*release ([0-9]+)"
-        let oracleOld = "Oracle Linux.*release ([0-9]+).*Update ([0-9]+)"
-        let oracle = "Oracle Linux.*release ([0-9]+)\\.([0-9]+)"
-        let oracleNoMinor = "Oracle Linux.*release ([0-9]+)"
         let g = generic
-        return [
+        var tests: [(String, Parser)] = [
             ("/etc/os-release", osRelease),
             ("/etc/lsb-release", lsbRelease),
             ("/etc/openmandriva-release", g(.openmandriva, "OpenMandriva.*release ([0-9]+)\\.([0-9]+)\\.?([0-9]+)? .*")),
-            ("/etc/oracle-release", g(.oracleLinux, oracleOld)),
-            ("/etc/oracle-release", g(.oracleLinux, oracle)),
-            ("/etc/oracle-release", g(.oracleLinux, oracleNoMinor)),
-            ("/etc/centos-release", g(.centos, centosOld)),
-            ("/etc/centos-release", g(.centos, centos)),
-            ("/etc/centos-release", g(.centos, centosNoMinor)),
-            ("/etc/rocky-release", g(.rocky, rocky)),
-            ("/etc/rocky-release", g(.rocky, rockyNoMinor)),
-            ("/etc/altlinux-release", g(.altLinux, nil)),
-            ("/etc/redhat-release", g(.fedora, "Fedora release ([0-9]+)")),
-            ("/etc/redhat-release", g(.rhel, rhelOld)),
-            ("/etc/redhat-release", g(.rhel, rhel)),
-            ("/etc/redhat-release", g(.rhel, rhelNoMinor)),
-            ("/etc/redhat-release", g(.centos, centosOld)),
-            ("/etc/redhat-release", g(.centos, centos)),
-            ("/etc/redhat-release", g(.centos, centosNoMinor)),
-            ("/etc/redhat-release", g(.rocky, rocky)),
-            ("/etc/redhat-release", g(.rocky, rockyNoMinor)),
-            ("/etc/redhat-release", g(.scientificLinux, sciOld)),
-            ("/etc/redhat-release", g(.scientificLinux, sci)),
-            ("/etc/redhat-release", g(.scientificLinux, sciNoMinor)),
+        ]
+        tests += redHatFamily("/etc/oracle-release", .oracleLinux, "Oracle Linux")
+        tests += redHatFamily("/etc/centos-release", .centos, "CentOS")
+        tests += redHatFamily("/etc/rocky-release", .rocky, "Rocky Linux", updates: false)
+        tests += [("/etc/altlinux-release", g(.altLinux, nil)),
+                  ("/etc/redhat-release", g(.fedora, "Fedora release ([0-9]+)"))]
+        tests += redHatFamily("/etc/redhat-release", .rhel, "Red Hat")
+        tests += redHatFamily("/etc/redhat-release", .centos, "CentOS")
+        tests += redHatFamily("/etc/redhat-release", .rocky, "Rocky Linux", updates: false)
+        tests += redHatFamily("/etc/redhat-release", .scientificLinux, "Scientific Linux")
+        return tests + [
             ("/etc/redhat-release", g(.redhatBased, nil)),
             ("/etc/redhat-release", { _, d in d.distro = .redhatBased; return true }),
             ("/etc/debian_version", g(.debian, nil)),
@@ -80,6 +56,15 @@ struct ReleaseFiles {
             ("/etc/frugalware-release", g(.frugalware, "Frugalware ([0-9]+)\\.([0-9]+)")),
             ("/etc/pld-release", g(.pldLinux, "([0-9]+)\\.([0-9]+) PLD Linux")),
         ]
+    }
+
+    /// A Red Hat style release file of `file` naming `name`, tried as
+    /// upstream does: "release N Update M" (old releases; not for
+    /// `updates: false`), then "release N.M", then "release N".
+    func redHatFamily(_ file: String, _ distro: Distro, _ name: String, updates: Bool = true) -> [(String, Parser)] {
+        var patterns = ["\(name).*release ([0-9]+)\\.([0-9]+)", "\(name).*release ([0-9]+)"]
+        if updates { patterns.insert("\(name).*release ([0-9]+).*Update ([0-9]+)", at: 0) }
+        return patterns.map { (file, generic(distro, $0)) }
     }
 
     var hurdTests: [(String, Parser)] {

@@ -10,10 +10,17 @@ struct UnixInspector {
     var fstab: FstabReader { FstabReader(fs: fs, devices: devices) }
 
     func linuxRoot(_ mountable: String, _ data: inout InspectionData) {
-        data.osType = .linux
-        release.run(release.linuxTests, &data)
+        gnuRoot(.linux, release.linuxTests, mdadmConf: true, mountable, &data)
+    }
+
+    /// Linux and Hurd alike: the release files of `tests`, the binaries'
+    /// architecture, fstab, and the hostname where Linux keeps it.
+    private func gnuRoot(_ osType: OSType, _ tests: [(String, ReleaseFiles.Parser)], mdadmConf: Bool,
+                         _ mountable: String, _ data: inout InspectionData) {
+        data.osType = osType
+        release.run(tests, &data)
         data.arch = architecture()
-        data.fstab = fstab.entries(root: mountable, osType: .linux, mdadmConf: true)
+        data.fstab = fstab.entries(root: mountable, osType: osType, mdadmConf: mdadmConf)
         data.hostname = linuxHostname()
     }
 
@@ -128,11 +135,7 @@ struct UnixInspector {
     }
 
     func hurdRoot(_ mountable: String, _ data: inout InspectionData) {
-        data.osType = .hurd
-        release.run(release.hurdTests, &data)
-        data.arch = architecture()
-        data.fstab = fstab.entries(root: mountable, osType: .hurd, mdadmConf: false)
-        data.hostname = linuxHostname()
+        gnuRoot(.hurd, release.hurdTests, mdadmConf: false, mountable, &data)
     }
 
     /// Minix: the version from /etc/version; no distro, no fstab.

@@ -23,11 +23,18 @@ public struct XDRReader {
     @inline(__always)
     static func padded(_ n: Int) -> Int { (n + 3) & ~3 }
 
+    /// One big-endian integer of T's width.
+    @inline(__always)
+    mutating func readBigEndian<T: FixedWidthInteger>(_: T.Type) throws(XDRError) -> T {
+        let width = MemoryLayout<T>.size
+        try need(width)
+        let v = bytes.loadUnaligned(fromByteOffset: offset, as: T.self)
+        offset += width
+        return T(bigEndian: v)
+    }
+
     public mutating func readUInt32() throws(XDRError) -> UInt32 {
-        try need(4)
-        let v = bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
-        offset += 4
-        return UInt32(bigEndian: v)
+        try readBigEndian(UInt32.self)
     }
 
     public mutating func readInt32() throws(XDRError) -> Int32 {
@@ -35,10 +42,7 @@ public struct XDRReader {
     }
 
     public mutating func readUInt64() throws(XDRError) -> UInt64 {
-        try need(8)
-        let v = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-        offset += 8
-        return UInt64(bigEndian: v)
+        try readBigEndian(UInt64.self)
     }
 
     public mutating func readInt64() throws(XDRError) -> Int64 {

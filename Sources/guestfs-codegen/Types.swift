@@ -10,10 +10,26 @@ struct SwiftXDRType {
     var zero: String
 }
 
+/// The mappings argument types and struct field types share.
+extension SwiftXDRType {
+    static var string: Self {
+        .init(swiftType: "String", decode: "try r.readString()", encode: { "w.write(\($0))" }, zero: "\"\"")
+    }
+    static var bytes: Self {
+        .init(swiftType: "[UInt8]", decode: "try r.readOpaque()", encode: { "w.writeOpaque(\($0))" }, zero: "[]")
+    }
+    static var int32: Self {
+        .init(swiftType: "Int32", decode: "try r.readInt32()", encode: { "w.write(\($0) as Int32)" }, zero: "0")
+    }
+    static var int64: Self {
+        .init(swiftType: "Int64", decode: "try r.readInt64()", encode: { "w.write(\($0) as Int64)" }, zero: "0")
+    }
+}
+
 func argType(_ a: ArgSpec) -> SwiftXDRType {
     switch a.type {
     case "String":
-        return .init(swiftType: "String", decode: "try r.readString()", encode: { "w.write(\($0))" }, zero: "\"\"")
+        return .string
     case "OptString":
         return .init(swiftType: "String?", decode: "try r.readOptString()", encode: { "w.writeOptString(\($0))" }, zero: "nil")
     case "StringList":
@@ -21,11 +37,11 @@ func argType(_ a: ArgSpec) -> SwiftXDRType {
     case "Bool":
         return .init(swiftType: "Bool", decode: "try r.readBool()", encode: { "w.write(\($0) as Bool)" }, zero: "false")
     case "Int":
-        return .init(swiftType: "Int32", decode: "try r.readInt32()", encode: { "w.write(\($0) as Int32)" }, zero: "0")
+        return .int32
     case "Int64":
-        return .init(swiftType: "Int64", decode: "try r.readInt64()", encode: { "w.write(\($0) as Int64)" }, zero: "0")
+        return .int64
     case "BufferIn":
-        return .init(swiftType: "[UInt8]", decode: "try r.readOpaque()", encode: { "w.writeOpaque(\($0))" }, zero: "[]")
+        return .bytes
     default:
         fatalError("unknown arg type \(a.type)")
     }
@@ -45,17 +61,17 @@ func optargType(_ a: ArgSpec) -> SwiftXDRType {
 func fieldType(_ f: FieldSpec) -> SwiftXDRType {
     switch f.xdr {
     case "string<>":
-        return .init(swiftType: "String", decode: "try r.readString()", encode: { "w.write(\($0))" }, zero: "\"\"")
+        return .string
     case "opaque<>":
-        return .init(swiftType: "[UInt8]", decode: "try r.readOpaque()", encode: { "w.writeOpaque(\($0))" }, zero: "[]")
+        return .bytes
     case "opaque[32]":
         return .init(swiftType: "String", decode: "try r.readFixedString(count: 32)", encode: { "w.writeFixed(\($0), count: 32)" }, zero: "\"\"")
     case "int":
-        return .init(swiftType: "Int32", decode: "try r.readInt32()", encode: { "w.write(\($0) as Int32)" }, zero: "0")
+        return .int32
     case "unsigned int":
         return .init(swiftType: "UInt32", decode: "try r.readUInt32()", encode: { "w.write(\($0) as UInt32)" }, zero: "0")
     case "int64_t":
-        return .init(swiftType: "Int64", decode: "try r.readInt64()", encode: { "w.write(\($0) as Int64)" }, zero: "0")
+        return .int64
     case "uint64_t":
         return .init(swiftType: "UInt64", decode: "try r.readUInt64()", encode: { "w.write(\($0) as UInt64)" }, zero: "0")
     case "float":

@@ -143,11 +143,17 @@ do {
 // MARK: Args
 
 do {
-    var o = "/// The XDR args struct of a procedure, as the client sends it.\n"
-    o += "public protocol ProcedureArguments: Sendable {\n"
-    o += "    init(xdr r: inout XDRReader, optargsBitmask: UInt64) throws(XDRError)\n"
-    o += "    func encode(xdr w: inout XDRWriter)\n"
-    o += "    /// Bit i set when optarg i was given.\n    var optargsBitmask: UInt64 { get }\n}\n\n"
+    var o = """
+        /// The XDR args struct of a procedure, as the client sends it.
+        public protocol ProcedureArguments: Sendable {
+            init(xdr r: inout XDRReader, optargsBitmask: UInt64) throws(XDRError)
+            func encode(xdr w: inout XDRWriter)
+            /// Bit i set when optarg i was given.
+            var optargsBitmask: UInt64 { get }
+        }
+
+
+        """
     for p in procedures where p.hasArgsStruct {
         let t = argsTypeName(p.name)
         o += "/// Arguments of `\(p.name)` (procedure \(p.proc)).\npublic struct \(t): ProcedureArguments, Equatable {\n"
@@ -228,15 +234,19 @@ func kindCase(_ kind: String?) -> String? {
 }
 
 do {
-    var o = "import GuestfsProtocol\n\n"
-    o += "/// One method per daemon procedure. Handlers implement them in\n"
-    o += "/// Sources/GuestfsDaemon/Handlers/<Area>/*.swift. There are no defaults:\n"
-    o += "/// a missing handler, or one whose labels or types drift from the table,\n"
-    o += "/// fails the build. Arguments arrive checked and translated (Device args\n"
-    o += "/// are real device nodes, Pathnames are absolute); device names returned\n"
-    o += "/// are translated back to /dev/sdX form.\n"
-    o += "public protocol GuestfsActions: AnyObject {\n"
-    o += "    var context: DaemonContext { get }\n"
+    var o = """
+        import GuestfsProtocol
+
+        /// One method per daemon procedure. Handlers implement them in
+        /// Sources/GuestfsDaemon/Handlers/<Area>/*.swift. There are no defaults:
+        /// a missing handler, or one whose labels or types drift from the table,
+        /// fails the build. Arguments arrive checked and translated (Device args
+        /// are real device nodes, Pathnames are absolute); device names returned
+        /// are translated back to /dev/sdX form.
+        public protocol GuestfsActions: AnyObject {
+            var context: DaemonContext { get }
+
+        """
     // "NAME(LABEL: TYPE, ...) throws -> RESULT": one procedure's handler.
     func handlerSignature(_ p: ProcedureSpec) -> String {
         let ret = retMapping(p.ret).swiftType.map { " -> \($0)" } ?? ""
@@ -248,12 +258,18 @@ do {
 
     // Test doubles (the protocol tests' and the fuzzer's handlers) implement
     // a few procedures and answer ENOTSUP for the rest: they opt in here.
-    var u = "import GuestfsDaemon\nimport GuestfsProtocol\n\n"
-    u += "/// For test doubles only: a GuestfsActions whose procedures answer ENOTSUP\n"
-    u += "/// unless the double implements them. The daemon's Handlers conform to\n"
-    u += "/// GuestfsActions itself and get none of these.\n"
-    u += "public protocol UnimplementedGuestfsActions: GuestfsActions {}\n\n"
-    u += "extension UnimplementedGuestfsActions {\n"
+    var u = """
+        import GuestfsDaemon
+        import GuestfsProtocol
+
+        /// For test doubles only: a GuestfsActions whose procedures answer ENOTSUP
+        /// unless the double implements them. The daemon's Handlers conform to
+        /// GuestfsActions itself and get none of these.
+        public protocol UnimplementedGuestfsActions: GuestfsActions {}
+
+        extension UnimplementedGuestfsActions {
+
+        """
     for p in procedures {
         u += "    public func \(handlerSignature(p)) {\n"
         u += "        throw DaemonError.notImplemented(\(quoted(p.name)))\n    }\n"
@@ -378,12 +394,14 @@ func sampleValue(_ swiftType: String, _ i: Int) -> String {
 
 do {
     var o = "import GuestfsProtocol\nimport Testing\n\n"
-    o += "private func roundTrip<T: XDRCodable & Equatable>(_ v: T) throws -> T {\n"
-    o += "    var w = XDRWriter()\n    v.encode(xdr: &w)\n"
-    o += "    return try w.bytes.withUnsafeBytes { raw in\n        var r = XDRReader(raw)\n        let d = try T(xdr: &r)\n        #expect(r.isAtEnd)\n        return d\n    }\n}\n\n"
-    o += "private func roundTrip<T: ProcedureArguments & Equatable>(_ v: T) throws -> T {\n"
-    o += "    var w = XDRWriter()\n    v.encode(xdr: &w)\n"
-    o += "    return try w.bytes.withUnsafeBytes { raw in\n        var r = XDRReader(raw)\n        let d = try T(xdr: &r, optargsBitmask: v.optargsBitmask)\n        #expect(r.isAtEnd)\n        return d\n    }\n}\n\n"
+    // One round trip for structs, one for args structs (which decode with
+    // their optargs bitmask).
+    for (conformance, decode) in [("XDRCodable", "try T(xdr: &r)"),
+                                  ("ProcedureArguments", "try T(xdr: &r, optargsBitmask: v.optargsBitmask)")] {
+        o += "private func roundTrip<T: \(conformance) & Equatable>(_ v: T) throws -> T {\n"
+        o += "    var w = XDRWriter()\n    v.encode(xdr: &w)\n"
+        o += "    return try w.bytes.withUnsafeBytes { raw in\n        var r = XDRReader(raw)\n        let d = \(decode)\n        #expect(r.isAtEnd)\n        return d\n    }\n}\n\n"
+    }
     o += "@Suite struct GeneratedStructRoundTrips {\n"
     for s in spec.structs {
         let t = structTypeName(s.name)

@@ -23,6 +23,14 @@ import Testing
         }
     }
 
+    /// A daemon whose sysroot holds `files`, and its client.
+    static func withConfigTree(_ body: (StandaloneDaemon, GuestfsClient) throws -> Void) throws {
+        try withStandaloneDaemon { d in
+            try writeTree(d.sysroot)
+            try body(d, d.client)
+        }
+    }
+
     static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "<missing>" }
 
     /// The edits of the four files, as augtool commands and as calls.
@@ -45,9 +53,7 @@ import Testing
     ]
 
     @Test func editsOfFourFilesAreSavedAsAugtoolSavesThem() throws {
-        try withStandaloneDaemon { d in
-            let c = d.client
-            try Self.writeTree(d.sysroot)
+        try Self.withConfigTree { d, c in
             try c.augInit(root: "/", flags: 0)
             for (path, value) in Self.edits { try c.augSet(augpath: path, val: value) }
             #expect(try c.augRm(augpath: "/files/etc/default/grub/GRUB_DEFAULT") == 1)
@@ -83,9 +89,7 @@ import Testing
     }
 
     @Test func listingsLabelsVariablesAndTreeEdits() throws {
-        try withStandaloneDaemon { d in
-            let c = d.client
-            try Self.writeTree(d.sysroot)
+        try Self.withConfigTree { d, c in
             try c.augInit(root: "/", flags: 0)
             #expect(try c.augMatch(augpath: "/files/etc/hosts/*") == ["/files/etc/hosts/1", "/files/etc/hosts/2"])
             #expect(try c.augMatch(augpath: "/files/etc/fstab/*/file") == ["/files/etc/fstab/1/file", "/files/etc/fstab/2/file"])
@@ -131,9 +135,7 @@ import Testing
     }
 
     @Test func transformLoadsAFileWithAnotherLensAndFlagsAreUpstreams() throws {
-        try withStandaloneDaemon { d in
-            let c = d.client
-            try Self.writeTree(d.sysroot)
+        try Self.withConfigTree { d, c in
             try "a=1\nb=2\n".write(toFile: d.sysroot + "/etc/custom.conf", atomically: false, encoding: .utf8)
             // AUG_NO_LOAD (32): nothing under /files until aug_load.
             try c.augInit(root: "/", flags: 32)
@@ -179,9 +181,7 @@ import Testing
         // the macro and one outside it in the same function can be given
         // the same symbol (seen with Swift 6.3: the outer one ran the
         // inner one's body).
-        try withStandaloneDaemon { d in
-            let c = d.client
-            try Self.writeTree(d.sysroot)
+        try Self.withConfigTree { d, c in
             // Before aug_init, and after aug_close: upstream names its daemon function.
             let early = [daemonError { _ = try c.augGet(augpath: "/files") }, daemonError { try c.augClose() },
                          daemonError { _ = try c.augLs(augpath: "/") }, daemonError { try c.augSave() }]
@@ -244,9 +244,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: outside) }
         try secret.write(toFile: outside + "/shadow-of-the-host", atomically: false, encoding: .utf8)
-        try withStandaloneDaemon { d in
-            let c = d.client
-            try Self.writeTree(d.sysroot)
+        try Self.withConfigTree { d, c in
             try FileManager.default.removeItem(atPath: d.sysroot + "/etc/hosts")
             try FileManager.default.createSymbolicLink(atPath: d.sysroot + "/etc/hosts",
                                                        withDestinationPath: outside + "/shadow-of-the-host")
@@ -303,9 +301,7 @@ import Testing
     /// The cost of the confinement: aug_load and aug_save hand over to a
     /// thread and chroot; the tree calls run where they are called.
     @Test func callsStayFast() throws {
-        try withStandaloneDaemon { d in
-            let c = d.client
-            try Self.writeTree(d.sysroot)
+        try Self.withConfigTree { d, c in
             try c.augInit(root: "/", flags: 0)
             let clock = ContinuousClock()
             let gets = try clock.measure {
@@ -329,10 +325,8 @@ import Testing
     /// appliance, and an open handle does not keep the guest's filesystem
     /// busy (umount works, then aug_load finds nothing).
     @Test func lensesLoadOnDemandAndAnOpenHandleHoldsNoFilesystem() throws {
-        try withStandaloneDaemon(diskSizesMB: [64]) { d in
+        try withMountedFilesystem(sizeMB: 64) { d in
             let c = d.client
-            try c.mkfs(fstype: "ext4", device: "/dev/sda")
-            try c.mount(mountable: "/dev/sda", mountpoint: "/")
             try c.mkdir(path: "/etc")
             try c.writeFile(path: "/etc/custom.conf", content: "a=1\nb=2\n", size: 0)
             try c.augInit(root: "/", flags: 96)

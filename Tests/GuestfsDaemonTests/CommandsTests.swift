@@ -86,9 +86,7 @@ struct CommandsTests {
     @Test func initrdListAndCatReadCompressedAndPlainArchives() throws {
         try withStandaloneDaemon { d in
             let tree = d.directory + "/tree"
-            try FileManager.default.createDirectory(atPath: tree + "/etc/conf", withIntermediateDirectories: true)
-            try Data("the init\n".utf8).write(to: URL(fileURLWithPath: tree + "/init"))
-            try Data(transferPattern(5000)).write(to: URL(fileURLWithPath: tree + "/etc/conf/blob"))
+            try makeHostTree(tree, ["/etc/conf": .directory, "/init": "the init\n", "/etc/conf/blob": .file(transferPattern(5000))])
             let cpio = try hostPipe(["sh", "-c", "cd '\(tree)' && find . | LC_ALL=C sort | cpio --quiet -o -H newc"], input: Data())
             try FileManager.default.createDirectory(atPath: d.sysroot + "/boot", withIntermediateDirectories: true)
             for (name, compressor) in [("initrd.gz", ["gzip", "-c"]), ("initrd.xz", ["xz", "-c", "--check=crc32"]),

@@ -117,18 +117,12 @@ import Testing
             let sys = URL(fileURLWithPath: block).deletingLastPathComponent().path
             let sysroot = sys + "/sysroot"
             try FileManager.default.createDirectory(atPath: sysroot, withIntermediateDirectories: true)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-            p.arguments = ["-m", "--propagation", "private", "sh", "-c",
-                           "mount --bind \"$1\" /sys && exec \"$2\" --no-cmdline --verbose --channel /dev/null --sysroot \"$3\"",
-                           "sh", sys, StandaloneDaemon.daemonPath, sysroot]
-            let err = Pipe()
-            p.standardError = err
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            let data = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+            let (stderr, status) = try hostRun(
+                ["/usr/bin/unshare", "-m", "--propagation", "private", "sh", "-c",
+                 "mount --bind \"$1\" /sys && exec \"$2\" --no-cmdline --verbose --channel /dev/null --sysroot \"$3\"",
+                 "sh", sys, StandaloneDaemon.daemonPath, sysroot],
+                keepingStderr: true)
+            return (status, String(decoding: stderr, as: UTF8.self))
         }
         try tree([("sda", "2:0:1:0"), ("sdb", "2:0:0:0")]) { block in
             let (status, stderr) = try daemon(block)

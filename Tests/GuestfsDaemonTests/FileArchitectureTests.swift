@@ -36,12 +36,19 @@ struct FileArchitectureTests {
     ]
     static let unknown = ["elf-core-x86_64", "elf-notype", "mz-dos.exe", "text.txt", "empty", "short-elf"]
 
+    /// Makes the samples in the guest's /samples: their host path.
+    @discardableResult
+    static func makeSamples(_ d: StandaloneDaemon) throws -> String {
+        let dir = d.hostPath("/samples")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../guests/make-arch-samples").standardized.path
+        _ = try host([script, dir])
+        return dir
+    }
+
     @Test func samplesAnswerAsTheReference() throws {
         try withStandaloneDaemon { d in
-            let dir = d.hostPath("/samples")
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .appendingPathComponent("../guests/make-arch-samples").standardized.path
-            _ = try host([script, dir])
+            try Self.makeSamples(d)
             for (name, arch) in Self.expected {
                 #expect(try d.client.fileArchitecture(filename: "/samples/\(name)") == arch, "\(name)")
             }
@@ -67,10 +74,7 @@ struct FileArchitectureTests {
 
     @Test func brokenInitrds() throws {
         try withStandaloneDaemon { d in
-            let dir = d.hostPath("/samples")
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-                .appendingPathComponent("../guests/make-arch-samples").standardized.path
-            _ = try host([script, dir])
+            let dir = try Self.makeSamples(d)
             // a truncated archive: GNU cpio fails, and so does upstream
             let full = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/initrd.cpio"))
             try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: "\(dir)/cut.cpio"))

@@ -234,11 +234,8 @@ struct FilesContentTests {
 
     @Test func readlinkAndRealpath() throws {
         try withStandaloneDaemon { d in
-            try d.hostMkdir("/d/sub")
-            try d.hostWrite("/d/a", "")
-            try d.hostSymlink("/abs", to: "/d/sub")
-            try d.hostSymlink("/rel", to: "d/sub")
-            try d.hostSymlink("/up", to: "../../../..")
+            try d.hostTree(["/d/sub": .directory, "/d/a": "", "/abs": .link("/d/sub"), "/rel": .link("d/sub"),
+                            "/up": .link("../../../..")])
             #expect(try d.client.readlink(path: "/abs") == "/d/sub")
             #expect(try d.client.readlink(path: "/up") == "../../../..")
             #expect(daemonMessage { _ = try d.client.readlink(path: "/d/a") } == "readlink: /d/a: Invalid argument")
@@ -256,9 +253,7 @@ struct FilesContentTests {
     /// The same calls on a real filesystem mounted on the sysroot (the
     /// appliance's case): paths resolve through the mount.
     @Test func onAMountedExt4Filesystem() throws {
-        try withStandaloneDaemon(diskSizesMB: [32]) { d in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 32) { d in
             try d.client.mkdirP(path: "/etc/sub")
             try d.client.writeFile(path: "/etc/hosts", content: "127.0.0.1 localhost\n", size: 0)
             try d.client.lnS(target: "/etc", linkname: "/link")

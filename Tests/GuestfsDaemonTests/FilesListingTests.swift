@@ -37,10 +37,7 @@ struct FilesListingTests {
 
     @Test func ls0InReaddirOrderAndReaddirTypes() throws {
         try withStandaloneDaemon { d in
-            try d.hostMkdir("/d/sub")
-            try d.hostWrite("/d/b", "x")
-            try d.hostWrite("/d/a", "y")
-            try d.hostSymlink("/d/l", to: "a")
+            try d.hostTree(["/d/sub": .directory, "/d/b": "x", "/d/a": "y", "/d/l": .link("a")])
             let sink = DownloadSink()
             try d.client.ls0(dir: "/d", filenames: sink)
             let expected = try FileManager.default.contentsOfDirectory(atPath: d.hostPath("/d"))
@@ -60,9 +57,7 @@ struct FilesListingTests {
 
     @Test func llRunsLsOnTheRealPath() throws {
         try withStandaloneDaemon { d in
-            try d.hostMkdir("/d")
-            try d.hostWrite("/d/f", "hello")
-            try d.hostSymlink("/link", to: "d")
+            try d.hostTree(["/d": .directory, "/d/f": "hello", "/link": .link("d")])
             let expected = try host(["ls", "-lan", d.hostPath("/d")])
             #expect(try d.client.ll(directory: "/d") == expected)
             #expect(try d.client.ll(directory: "/link") == expected)
@@ -77,10 +72,7 @@ struct FilesListingTests {
 
     @Test func find0ListsRelativeNamesAsUpstream() throws {
         try withStandaloneDaemon { d in
-            try d.hostMkdir("/d/sub")
-            try d.hostWrite("/d/a", "")
-            try d.hostWrite("/d/sub/b", "")
-            try d.hostSymlink("/d/sub/l", to: "/")
+            try d.hostTree(["/d/sub": .directory, "/d/a": "", "/d/sub/b": "", "/d/sub/l": .link("/")])
             let sink = DownloadSink()
             try d.client.find0(directory: "/d", files: sink)
             // Upstream strips "/sysroot/d": names under a subdirectory keep

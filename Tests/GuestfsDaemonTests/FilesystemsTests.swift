@@ -364,9 +364,7 @@ struct FilesystemsTests {
     }
 
     @Test func fstrimAndDfOnAMountedFilesystem() throws {
-        try withStandaloneDaemon(diskSizesMB: [32]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 32) { d throws in
             try d.client.fstrim(mountpoint: "/")
             try d.client.fstrim(mountpoint: "/", offset: 0, length: 1 << 20, minimumfreeextent: 4096)
             #expect(fsErrorMessage { try d.client.fstrim(mountpoint: "/", offset: -1) } == "offset < 0")

@@ -38,10 +38,8 @@ let sleuthkitOnHost = ["icat", "blkls", "fls"].allSatisfy { FileManager.default.
 @Suite("sleuthkit", .enabled(if: StandaloneDaemon.available && sleuthkitOnHost, "needs root, unshare, losetup, sleuthkit"))
 struct SleuthkitTests {
     @Test func downloadInodeRecoversADeletedNtfsFile() throws {
-        try withStandaloneDaemon(diskSizesMB: [64]) { d in
+        try withMountedFilesystem("ntfs", sizeMB: 64) { d in
             let c = d.client
-            try c.mkfs(fstype: "ntfs", device: "/dev/sda")
-            try c.mount(mountable: "/dev/sda", mountpoint: "/")
             let content = forensicsContent(50_000, seed: 1)
             try c.upload(filename: .bytes(content), remotefilename: "/evidence.bin")
             let inode = try c.statns(path: "/evidence.bin").stIno
@@ -56,10 +54,8 @@ struct SleuthkitTests {
     }
 
     @Test func downloadInodeOnExt4() throws {
-        try withStandaloneDaemon(diskSizesMB: [32]) { d in
+        try withMountedFilesystem(sizeMB: 32) { d in
             let c = d.client
-            try c.mkfs(fstype: "ext4", device: "/dev/sda")
-            try c.mount(mountable: "/dev/sda", mountpoint: "/")
             let live = forensicsContent(70_000, seed: 2)
             try c.upload(filename: .bytes(live), remotefilename: "/live.bin")
             try c.upload(filename: .bytes(forensicsContent(9_000, seed: 3)), remotefilename: "/gone.bin")
@@ -188,10 +184,8 @@ struct TskTests {
     }
 
     @Test func walkExt4() throws {
-        try withStandaloneDaemon(diskSizesMB: [32]) { d in
+        try withMountedFilesystem(sizeMB: 32) { d in
             let c = d.client
-            try c.mkfs(fstype: "ext4", device: "/dev/sda")
-            try c.mount(mountable: "/dev/sda", mountpoint: "/")
             try c.mkdir(path: "/dir")
             try c.internalWrite(path: "/dir/kept", content: Array("kept\n".utf8))
             try c.ln(target: "/dir/kept", linkname: "/hard")
@@ -243,10 +237,8 @@ struct TskTests {
     }
 
     @Test func walkNtfsWithDeletedFiles() throws {
-        try withStandaloneDaemon(diskSizesMB: [64]) { d in
+        try withMountedFilesystem("ntfs", sizeMB: 64) { d in
             let c = d.client
-            try c.mkfs(fstype: "ntfs", device: "/dev/sda")
-            try c.mount(mountable: "/dev/sda", mountpoint: "/")
             try c.upload(filename: .bytes(forensicsContent(20_000, seed: 6)), remotefilename: "/deleted.bin")
             try c.internalWrite(path: "/kept.txt", content: Array("kept\n".utf8))
             let deletedInode = try c.statns(path: "/deleted.bin").stIno
@@ -365,10 +357,8 @@ struct YaraTests {
     }
 
     @Test func badRules() throws {
-        try withStandaloneDaemon(diskSizesMB: [32]) { d in
+        try withMountedFilesystem(sizeMB: 32) { d in
             let c = d.client
-            try c.mkfs(fstype: "ext4", device: "/dev/sda")
-            try c.mount(mountable: "/dev/sda", mountpoint: "/")
             try c.internalWrite(path: "/hello.txt", content: Array("hello".utf8))
             try c.yaraLoad(filename: .bytes(Array(Self.rules.utf8)))
             #expect(try scan(c, "/hello.txt") == ["hello_rule"])

@@ -235,10 +235,8 @@ let hivexToolsPresent = FileManager.default.isExecutableFile(atPath: "/usr/bin/h
     /// the errno and leaves the hive on disk as it was, with no temporary
     /// file behind.
     @Test func failedCommitLeavesTheHiveWhole() throws {
-        try withStandaloneDaemon(diskSizesMB: [8]) { d in
+        try withMountedFilesystem(sizeMB: 8) { d in
             let c = d.client
-            try c.mkfs(fstype: "ext4", device: "/dev/sda")
-            try c.mount(mountable: "/dev/sda", mountpoint: "/")
             let local = d.directory + "/SOFTWARE"
             try Self.makeHive(at: local)
             let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: local)))

@@ -9,9 +9,7 @@ struct InotifyTests {
     static let inAllEvents: Int32 = 0xfff
 
     @Test func eventsForFilesCreatedInTheGuest() throws {
-        try withStandaloneDaemon(diskSizesMB: [32]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 32) { d throws in
             try d.client.mkdir(path: "/watched")
             try d.client.inotifyInit(maxevents: 0)
             let wd = try d.client.inotifyAddWatch(path: "/watched", mask: Self.inAllEvents)
@@ -46,9 +44,7 @@ struct InotifyTests {
     }
 
     @Test func callsBeforeInitAndBadArgumentsFailAsUpstream() throws {
-        try withStandaloneDaemon(diskSizesMB: [32]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 32) { d throws in
             #expect(fsErrorMessage { _ = try d.client.inotifyRead() }
                     == "do_inotify_read: you must call 'inotify_init' first to initialize inotify")
             #expect(fsErrorMessage { try d.client.inotifyClose() }
@@ -69,9 +65,7 @@ struct InotifyTests {
     }
 
     @Test func manyEventsComeBackCompleteAcrossReads() throws {
-        try withStandaloneDaemon(diskSizesMB: [64]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 64) { d throws in
             try d.client.mkdir(path: "/d")
             try d.client.inotifyInit(maxevents: 0)
             _ = try d.client.inotifyAddWatch(path: "/d", mask: Int32(Self.inCreate))

@@ -46,9 +46,7 @@ struct JournalTests {
 
     /// A disk whose /var/log/journal holds three entries.
     static func withJournalDisk(_ body: (StandaloneDaemon) throws -> Void) throws {
-        try withStandaloneDaemon(diskSizesMB: [64]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 64) { d throws in
             try d.client.mkdirP(path: "/var/log/journal/0123456789abcdef0123456789abcdef")
             let tmp = NSTemporaryDirectory() + "journal-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             defer { try? FileManager.default.removeItem(atPath: tmp) }
@@ -104,9 +102,7 @@ struct JournalTests {
     }
 
     @Test func callsBeforeOpenFailAsUpstream() throws {
-        try withStandaloneDaemon(diskSizesMB: [32]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 32) { d throws in
             #expect(fsErrorMessage { _ = try d.client.journalNext() }
                     == "do_journal_next: you must call 'journal-open' first to initialize the journal handle")
             #expect(fsErrorMessage { try d.client.journalClose() }

@@ -145,10 +145,8 @@ struct Library160Tests {
 
     @Test func setfilesRelabelsSeveralPaths() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/setfiles") else { return }
-        try withStandaloneDaemon(diskSizesMB: [32]) { d in
+        try withMountedFilesystem(sizeMB: 32) { d in
             let c = d.client
-            try c.mkfs(fstype: "ext4", device: "/dev/sda")
-            try c.mount(mountable: "/dev/sda", mountpoint: "/")
             for dir in ["/etc/selinux/targeted/contexts/files", "/bin", "/home/u", "/var/x"] { try c.mkdirP(path: dir) }
             try c.writeFile(path: SelinuxTests.specfile, content: SelinuxTests.fileContexts, size: 0)
             try c.writeFile(path: "/bin/ls", content: "ELF", size: 0)

@@ -17,9 +17,7 @@ struct NinePTests {
     }
 
     @Test func mount9pChecksTheMountpointAndReportsMountErrors() throws {
-        try withStandaloneDaemon(diskSizesMB: [32]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 32) { d throws in
             try d.client.touch(path: "/file")
             try d.client.mkdir(path: "/mnt")
             #expect(daemonError { try d.client.mount9p(mounttag: "tag", mountpoint: "/missing", options: nil) }!

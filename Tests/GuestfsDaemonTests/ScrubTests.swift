@@ -14,9 +14,7 @@ struct ScrubTests {
     static let secret = Array("SECRET-scrub-pattern-0123456789-".utf8)
 
     @Test func scrubDeviceLeavesOnlyZerosAndScrubsSignature() throws {
-        try withStandaloneDaemon(diskSizesMB: [8]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 8) { d throws in
             try d.client.upload(filename: .bytes(Array((0..<3000).map { _ in Self.secret }.joined())), remotefilename: "/s")
             try d.client.umountAll()
             #expect(try fsFileContains(d.images[0], Self.secret))
@@ -33,9 +31,7 @@ struct ScrubTests {
     }
 
     @Test func scrubFileOverwritesAndRemovesTheFile() throws {
-        try withStandaloneDaemon(diskSizesMB: [32]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 32) { d throws in
             try d.client.upload(filename: .bytes(Array((0..<3000).map { _ in Self.secret }.joined())), remotefilename: "/s")
             try d.client.writeFile(path: "/keep", content: "kept", size: 0)
             try d.client.lnS(target: "/s", linkname: "/link")
@@ -53,9 +49,7 @@ struct ScrubTests {
     }
 
     @Test func scrubFreespaceWipesFreedBlocksAndCleansUp() throws {
-        try withStandaloneDaemon(diskSizesMB: [16]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 16) { d throws in
             try d.client.upload(filename: .bytes(Array((0..<3000).map { _ in Self.secret }.joined())), remotefilename: "/s")
             try d.client.writeFile(path: "/keep", content: "kept", size: 0)
             try d.client.sync()

@@ -55,10 +55,8 @@ struct SelinuxTests {
 
     @Test func selinuxRelabelLabelsTheTreeFromTheGuestsSpecfile() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/setfiles") else { return }
-        try withStandaloneDaemon(diskSizesMB: [32]) { d throws in
+        try withMountedFilesystem(sizeMB: 32) { d throws in
             let c = d.client
-            try c.mkfs(fstype: "ext4", device: "/dev/sda")
-            try c.mount(mountable: "/dev/sda", mountpoint: "/")
             for dir in ["/etc/selinux/targeted/contexts/files", "/bin", "/home/u", "/tmp", "/dev", "/var/x"] {
                 try c.mkdirP(path: dir)
             }

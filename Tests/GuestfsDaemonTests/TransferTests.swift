@@ -294,10 +294,8 @@ struct TransferTests {
     @Test func tarRoundTripsWithEveryCompression() throws {
         try withStandaloneDaemon { d in
             let src = d.sysroot + "/src"
-            try FileManager.default.createDirectory(atPath: src + "/sub", withIntermediateDirectories: true)
-            try Data("hello\n".utf8).write(to: URL(fileURLWithPath: src + "/a.txt"))
-            try Data(transferPattern(70_000)).write(to: URL(fileURLWithPath: src + "/sub/b.bin"))
-            try FileManager.default.createSymbolicLink(atPath: src + "/l", withDestinationPath: "a.txt")
+            try makeHostTree(src, ["/sub": .directory, "/a.txt": "hello\n", "/sub/b.bin": .file(transferPattern(70_000)),
+                                   "/l": .link("a.txt")])
             for (i, compress) in [nil, "gzip", "bzip2", "xz", "zstd", "lzop"].enumerated() {
                 let tarball = DownloadSink()
                 try d.client.tarOut(directory: "/src", tarfile: tarball, compress: compress)

@@ -21,9 +21,7 @@ struct ZerofreeTests {
     static let secret = Array("SECRET-zerofree-pattern-0123456789-".utf8)
 
     @Test func zerofreeZeroesDeletedDataAndKeepsFiles() throws {
-        try withStandaloneDaemon(diskSizesMB: [64]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 64) { d throws in
             var keep = [UInt8](repeating: 0, count: 300_000)
             for i in keep.indices { keep[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 13) }
             let secretFile = Array((0..<4000).map { _ in Self.secret }.joined())
@@ -48,9 +46,7 @@ struct ZerofreeTests {
     }
 
     @Test func zerofreeRefusesAMountedFilesystem() throws {
-        try withStandaloneDaemon(diskSizesMB: [32]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 32) { d throws in
             let message = fsErrorMessage { try d.client.zerofree(device: "/dev/sda") }
             #expect(message == "/dev/sda: zerofree: filesystem /dev/sda is mounted rw")
             #expect(daemonErrno { try d.client.zerofree(device: "/dev/sda") } == "")
@@ -89,9 +85,7 @@ struct ZerofreeTests {
     }
 
     @Test func zeroFreeSpaceFillsAndRemovesItsFile() throws {
-        try withStandaloneDaemon(diskSizesMB: [32]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 32) { d throws in
             // 8 MB of pattern: far more than ext4 keeps back from any
             // writer (its reserved clusters), which zero_free_space cannot fill.
             let secretFile = Array((0..<240_000).map { _ in Self.secret }.joined())
@@ -173,9 +167,7 @@ struct ZerofreeTests {
 
     /// A filesystem mounted read-only may be zerofree'd, as the tool allows.
     @Test func zerofreeWorksOnAReadOnlyMount() throws {
-        try withStandaloneDaemon(diskSizesMB: [32]) { d throws in
-            try d.client.mkfs(fstype: "ext4", device: "/dev/sda")
-            try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        try withMountedFilesystem(sizeMB: 32) { d throws in
             try d.client.upload(filename: .bytes(Array((0..<2000).map { _ in Self.secret }.joined())), remotefilename: "/s")
             try d.client.sync()
             try d.client.rm(path: "/s")

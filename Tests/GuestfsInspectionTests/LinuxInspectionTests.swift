@@ -4,6 +4,12 @@ import Testing
 
 private func data(_ i: Inspection, _ root: String) throws -> InspectionData { try i.root(root) }
 
+/// A Linux root filesystem for the release tests: `files`, an empty
+/// /etc/fstab and a /bin directory.
+private func linuxRoot(_ device: String, _ files: [String: String]) -> (String, String, [String: String]) {
+    (device, "ext4", files.merging(["/etc/fstab": "", "/bin/": ""]) { own, _ in own })
+}
+
 @Suite("Linux inspection on directory trees")
 struct LinuxInspectionTests {
     let trees = Trees()
@@ -92,13 +98,12 @@ struct LinuxInspectionTests {
 
     @Test func buildIdComesFromOsReleaseEvenWhenTheReleaseFileDecides() throws {
         let (i, _) = try inspectTrees(trees, [
-            ("/dev/sda1", "ext4", ["/etc/os-release": "PRETTY_NAME=\"Arch Linux\"\nID=arch\nBUILD_ID=rolling\n", "/etc/fstab": "", "/bin/": ""]),
+            linuxRoot("/dev/sda1", ["/etc/os-release": "PRETTY_NAME=\"Arch Linux\"\nID=arch\nBUILD_ID=rolling\n"]),
             // Debian's os-release has only the major version: the release
             // file decides the version, the BUILD_ID read first stays.
-            ("/dev/sda2", "ext4", ["/etc/os-release": "PRETTY_NAME=\"Debian GNU/Linux 12\"\nVERSION_ID=\"12\"\nID=debian\nBUILD_ID='2024-01-02'\n",
-                                   "/etc/debian_version": "12.4\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda3", "ext4", ["/etc/os-release": "PRETTY_NAME=\"Ubuntu 22.04.3 LTS\"\nID=ubuntu\nVERSION_ID=\"22.04\"\n",
-                                   "/etc/fstab": "", "/bin/": ""]),
+            linuxRoot("/dev/sda2", ["/etc/os-release": "PRETTY_NAME=\"Debian GNU/Linux 12\"\nVERSION_ID=\"12\"\nID=debian\nBUILD_ID='2024-01-02'\n",
+                                    "/etc/debian_version": "12.4\n"]),
+            linuxRoot("/dev/sda3", ["/etc/os-release": "PRETTY_NAME=\"Ubuntu 22.04.3 LTS\"\nID=ubuntu\nVERSION_ID=\"22.04\"\n"]),
         ])
         #expect(try data(i, "/dev/sda1").buildId == "rolling")
         #expect(try data(i, "/dev/sda2").buildId == "2024-01-02")
@@ -108,12 +113,10 @@ struct LinuxInspectionTests {
 
     @Test func oldUbuntuAndMintFromLsbRelease() throws {
         let (i, _) = try inspectTrees(trees, [
-            ("/dev/sda1", "ext4", ["/etc/lsb-release": "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=10.04\nDISTRIB_CODENAME=lucid\nDISTRIB_DESCRIPTION=\"Ubuntu 10.04.1 LTS\"\n",
-                                   "/etc/debian_version": "squeeze/sid\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda2", "ext4", ["/etc/lsb-release": "DISTRIB_ID=LinuxMint\nDISTRIB_RELEASE=10\nDISTRIB_DESCRIPTION=\"Linux Mint 10 Julia\"\n",
-                                   "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda3", "ext4", ["/etc/lsb-release": "LSB_VERSION=core-2.0\n", "/etc/redhat-release": "Red Hat Enterprise Linux AS release 3 (Taroon Update 9)\n",
-                                   "/etc/fstab": "", "/bin/": ""]),
+            linuxRoot("/dev/sda1", ["/etc/lsb-release": "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=10.04\nDISTRIB_CODENAME=lucid\nDISTRIB_DESCRIPTION=\"Ubuntu 10.04.1 LTS\"\n",
+                                    "/etc/debian_version": "squeeze/sid\n"]),
+            linuxRoot("/dev/sda2", ["/etc/lsb-release": "DISTRIB_ID=LinuxMint\nDISTRIB_RELEASE=10\nDISTRIB_DESCRIPTION=\"Linux Mint 10 Julia\"\n"]),
+            linuxRoot("/dev/sda3", ["/etc/lsb-release": "LSB_VERSION=core-2.0\n", "/etc/redhat-release": "Red Hat Enterprise Linux AS release 3 (Taroon Update 9)\n"]),
         ])
         #expect(i.roots == ["/dev/sda1", "/dev/sda2", "/dev/sda3"])
         let u = try data(i, "/dev/sda1")
@@ -147,16 +150,13 @@ struct LinuxInspectionTests {
 
     @Test func redHatFamilyFromReleaseFiles() throws {
         let (i, _) = try inspectTrees(trees, [
-            ("/dev/sda1", "ext4", ["/etc/redhat-release": "Red Hat Enterprise Linux Server release 6.10 (Santiago)\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda2", "ext4", ["/etc/os-release": "ID=\"centos\"\nVERSION_ID=\"7\"\nPRETTY_NAME=\"CentOS Linux 7 (Core)\"\n",
-                                   "/etc/centos-release": "CentOS Linux release 7.9.2009 (Core)\n", "/etc/redhat-release": "->centos-release",
-                                   "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda3", "ext4", ["/etc/redhat-release": "Foo Linux\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda5", "ext4", ["/etc/os-release": "ID=\"rocky\"\nVERSION_ID=\"9.2\"\nPRETTY_NAME=\"Rocky Linux 9.2 (Blue Onyx)\"\n",
-                                   "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda6", "ext4", ["/etc/oracle-release": "Oracle Linux Server release 7.9\n", "/etc/redhat-release": "Red Hat Enterprise Linux Server release 7.9 (Maipo)\n",
-                                   "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda7", "ext4", ["/etc/redhat-release": "Scientific Linux release 6.1 (Carbon)\n", "/etc/fstab": "", "/bin/": ""]),
+            linuxRoot("/dev/sda1", ["/etc/redhat-release": "Red Hat Enterprise Linux Server release 6.10 (Santiago)\n"]),
+            linuxRoot("/dev/sda2", ["/etc/os-release": "ID=\"centos\"\nVERSION_ID=\"7\"\nPRETTY_NAME=\"CentOS Linux 7 (Core)\"\n",
+                                    "/etc/centos-release": "CentOS Linux release 7.9.2009 (Core)\n", "/etc/redhat-release": "->centos-release"]),
+            linuxRoot("/dev/sda3", ["/etc/redhat-release": "Foo Linux\n"]),
+            linuxRoot("/dev/sda5", ["/etc/os-release": "ID=\"rocky\"\nVERSION_ID=\"9.2\"\nPRETTY_NAME=\"Rocky Linux 9.2 (Blue Onyx)\"\n"]),
+            linuxRoot("/dev/sda6", ["/etc/oracle-release": "Oracle Linux Server release 7.9\n", "/etc/redhat-release": "Red Hat Enterprise Linux Server release 7.9 (Maipo)\n"]),
+            linuxRoot("/dev/sda7", ["/etc/redhat-release": "Scientific Linux release 6.1 (Carbon)\n"]),
         ])
         let rhel = try data(i, "/dev/sda1")
         #expect(rhel.distroName == "rhel" && rhel.version == Version(6, 10) && rhel.packageManagementName == "yum")
@@ -177,17 +177,16 @@ struct LinuxInspectionTests {
 
     @Test func rollingAndSmallDistros() throws {
         let (i, _) = try inspectTrees(trees, [
-            ("/dev/sda1", "ext4", ["/etc/os-release": "NAME=\"Arch Linux\"\nPRETTY_NAME=\"Arch Linux\"\nID=arch\nBUILD_ID=rolling\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda2", "ext4", ["/etc/os-release": "ID=alpine\nVERSION_ID=3.18.4\nPRETTY_NAME=\"Alpine Linux v3.18\"\n", "/etc/alpine-release": "3.18.4\n",
-                                   "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda3", "ext4", ["/etc/os-release": "ID=gentoo\nPRETTY_NAME=\"Gentoo Linux\"\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda5", "ext4", ["/etc/os-release": "ID=\"void\"\nPRETTY_NAME=\"Void Linux\"\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda6", "ext4", ["/etc/arch-release": "", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda7", "ext4", ["/etc/os-release": "ID=kali\nVERSION_ID=\"2023.3\"\nPRETTY_NAME=\"Kali GNU/Linux Rolling\"\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda8", "ext4", ["/etc/altlinux-release": "ALT Linux 8.2 (Centaurus)\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda9", "ext4", ["/etc/os-release": "ID=\"mageia\"\nVERSION_ID=\"9\"\nPRETTY_NAME=\"Mageia 9\"\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda10", "ext4", ["/etc/slackware-version": "Slackware 15.0\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda11", "ext4", ["/etc/gentoo-release": "Gentoo Base System release 2.14\n", "/etc/fstab": "", "/bin/": ""]),
+            linuxRoot("/dev/sda1", ["/etc/os-release": "NAME=\"Arch Linux\"\nPRETTY_NAME=\"Arch Linux\"\nID=arch\nBUILD_ID=rolling\n"]),
+            linuxRoot("/dev/sda2", ["/etc/os-release": "ID=alpine\nVERSION_ID=3.18.4\nPRETTY_NAME=\"Alpine Linux v3.18\"\n", "/etc/alpine-release": "3.18.4\n"]),
+            linuxRoot("/dev/sda3", ["/etc/os-release": "ID=gentoo\nPRETTY_NAME=\"Gentoo Linux\"\n"]),
+            linuxRoot("/dev/sda5", ["/etc/os-release": "ID=\"void\"\nPRETTY_NAME=\"Void Linux\"\n"]),
+            linuxRoot("/dev/sda6", ["/etc/arch-release": ""]),
+            linuxRoot("/dev/sda7", ["/etc/os-release": "ID=kali\nVERSION_ID=\"2023.3\"\nPRETTY_NAME=\"Kali GNU/Linux Rolling\"\n"]),
+            linuxRoot("/dev/sda8", ["/etc/altlinux-release": "ALT Linux 8.2 (Centaurus)\n"]),
+            linuxRoot("/dev/sda9", ["/etc/os-release": "ID=\"mageia\"\nVERSION_ID=\"9\"\nPRETTY_NAME=\"Mageia 9\"\n"]),
+            linuxRoot("/dev/sda10", ["/etc/slackware-version": "Slackware 15.0\n"]),
+            linuxRoot("/dev/sda11", ["/etc/gentoo-release": "Gentoo Base System release 2.14\n"]),
         ])
         func check(_ dev: String, _ distro: String, _ v: Version?, _ fmt: String, _ mgmt: String) throws {
             let d = try data(i, dev)
@@ -212,10 +211,10 @@ struct LinuxInspectionTests {
 
     @Test func suseReleaseFiles() throws {
         let (i, _) = try inspectTrees(trees, [
-            ("/dev/sda1", "ext4", ["/etc/SuSE-release": "SUSE Linux Enterprise Server 11 (x86_64)\nVERSION = 11\nPATCHLEVEL = 4\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda2", "ext4", ["/etc/SuSE-release": "openSUSE 13.1 (x86_64)\nVERSION = 13.1\nCODENAME = Bottle\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda3", "ext4", ["/etc/os-release": "ID=\"opensuse-leap\"\nVERSION_ID=\"15.5\"\nPRETTY_NAME=\"openSUSE Leap 15.5\"\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda5", "ext4", ["/etc/SuSE-release": "Something else\n", "/etc/fstab": "", "/bin/": ""]),
+            linuxRoot("/dev/sda1", ["/etc/SuSE-release": "SUSE Linux Enterprise Server 11 (x86_64)\nVERSION = 11\nPATCHLEVEL = 4\n"]),
+            linuxRoot("/dev/sda2", ["/etc/SuSE-release": "openSUSE 13.1 (x86_64)\nVERSION = 13.1\nCODENAME = Bottle\n"]),
+            linuxRoot("/dev/sda3", ["/etc/os-release": "ID=\"opensuse-leap\"\nVERSION_ID=\"15.5\"\nPRETTY_NAME=\"openSUSE Leap 15.5\"\n"]),
+            linuxRoot("/dev/sda5", ["/etc/SuSE-release": "Something else\n"]),
         ])
         let sles = try data(i, "/dev/sda1")
         #expect(sles.distroName == "sles" && sles.version == Version(11, 4) && sles.packageManagementName == "zypper")
@@ -229,9 +228,9 @@ struct LinuxInspectionTests {
 
     @Test func hostnameFromSysconfigNetworkKeepsQuotes() throws {
         let (i, _) = try inspectTrees(trees, [
-            ("/dev/sda1", "ext4", ["/etc/sysconfig/network": "NETWORKING=yes\nHOSTNAME=\"rhel5.example\"\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda2", "ext4", ["/etc/sysconfig/network": "HOSTNAME=a\nHOSTNAME=b\n", "/etc/fstab": "", "/bin/": ""]),
-            ("/dev/sda3", "ext4", ["/etc/hostname": "\n# only comments\n", "/etc/fstab": "", "/bin/": ""]),
+            linuxRoot("/dev/sda1", ["/etc/sysconfig/network": "NETWORKING=yes\nHOSTNAME=\"rhel5.example\"\n"]),
+            linuxRoot("/dev/sda2", ["/etc/sysconfig/network": "HOSTNAME=a\nHOSTNAME=b\n"]),
+            linuxRoot("/dev/sda3", ["/etc/hostname": "\n# only comments\n"]),
         ])
         #expect(try data(i, "/dev/sda1").hostname == "\"rhel5.example\"")
         #expect(try data(i, "/dev/sda2").hostname == nil)

@@ -33,12 +33,7 @@ struct TreeReader: GuestFilesystemReader {
         guard let h = host(path, follow: followSymlinks) else { return nil }
         var st = stat()
         guard lstat(h, &st) == 0 else { return nil }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: return .regular
-        case S_IFDIR: return .directory
-        case S_IFLNK: return .symlink
-        default: return .other
-        }
+        return GuestFileKind(mode: st.st_mode)
     }
 
     func size(of path: String) -> Int? {

@@ -219,6 +219,20 @@ def alternate(fn, rounds):
     return res
 
 
+def once(fn):
+    """fn("ours") then fn("ref"), once each: (ours, ref)."""
+    r = alternate(fn, 1)
+    return r["ours"][0], r["ref"][0]
+
+
+def figures(fn, unit, *names):
+    """One measurement that gives several figures (higher is better): a
+    row for each name, in the order fn returns them."""
+    ours, ref = once(fn)
+    for i, name in enumerate(names):
+        row(name, ours[i], ref[i], unit, True)
+
+
 ROWS = []
 
 
@@ -246,39 +260,31 @@ def main():
     guarded("launch", f_launch)
 
     def f_small():
-        r = alternate(lambda w: small_calls(w, n_small), 1)
+        ours, ref = once(lambda w: small_calls(w, n_small))
         for name in ("ping_daemon", "is_file", "statns"):
-            row("%s (calls/s)" % name, r["ours"][0][name], r["ref"][0][name], "calls/s", True)
+            row("%s (calls/s)" % name, ours[name], ref[name], "calls/s", True)
     guarded("small calls", f_small)
 
     size = 64 if QUICK else 256
-    def f_transfer():
-        r = alternate(lambda w: transfer(w, size), 1)
-        row("upload %d MiB (MB/s)" % size, r["ours"][0][0], r["ref"][0][0], "MB/s", True)
-        row("download %d MiB (MB/s)" % size, r["ours"][0][1], r["ref"][0][1], "MB/s", True)
-    guarded("transfer", f_transfer)
+    guarded("transfer", lambda: figures(lambda w: transfer(w, size), "MB/s",
+                                        "upload %d MiB (MB/s)" % size, "download %d MiB (MB/s)" % size))
 
     nfiles = 1000 if QUICK else 5000
-    def f_tar():
-        r = alternate(lambda w: tar_round_trip(w, nfiles), 1)
-        row("tar_in %d files (files/s)" % nfiles, r["ours"][0][0], r["ref"][0][0], "files/s", True)
-        row("tar_out %d files (files/s)" % nfiles, r["ours"][0][1], r["ref"][0][1], "files/s", True)
-    guarded("tar", f_tar)
+    guarded("tar", lambda: figures(lambda w: tar_round_trip(w, nfiles), "files/s",
+                                   "tar_in %d files (files/s)" % nfiles, "tar_out %d files (files/s)" % nfiles))
 
     zsize = 256 if QUICK else 1024
     def f_zerofree():
-        r = alternate(lambda w: zerofree_time(w, zsize), 1)
-        row("zerofree %d MiB ext4 (s)" % zsize, r["ours"][0], r["ref"][0], "s", False)
+        row("zerofree %d MiB ext4 (s)" % zsize, *once(lambda w: zerofree_time(w, zsize)), "s", False)
     guarded("zerofree", f_zerofree)
 
     def f_lvs():
-        r = alternate(lambda w: lvs_rate(w, 50), 1)
-        row("lvs x50 (calls/s)", r["ours"][0], r["ref"][0], "calls/s", True)
+        row("lvs x50 (calls/s)", *once(lambda w: lvs_rate(w, 50)), "calls/s", True)
     guarded("lvs", f_lvs)
 
     def f_rss():
-        r = alternate(daemon_peak_rss_kib, 1)
-        row("daemon peak RSS after a 256 MiB upload (MiB)", r["ours"][0] / 1024, r["ref"][0] / 1024, "MiB", False)
+        ours, ref = once(daemon_peak_rss_kib)
+        row("daemon peak RSS after a 256 MiB upload (MiB)", ours / 1024, ref / 1024, "MiB", False)
     guarded("daemon peak RSS", f_rss)
 
     def f_inspector():

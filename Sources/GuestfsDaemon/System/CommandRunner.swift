@@ -216,10 +216,58 @@ public final class CommandRunner {
 
     /// Waits for a child: its exit status, or 128 + the signal that ended it.
     private static func wait(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let status = waitStatus(pid)
         if status & 0x7f == 0 { return (status >> 8) & 0xff }
         return 128 + (status & 0x7f)
+    }
+
+    /// waitpid(2) for a child (EINTR retried): its raw wait status.
+    private static func waitStatus(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status
+    }
+
+    /// How a forked child ended, with what it wrote.
+    public struct ForkedChild {
+        public var output: [UInt8]
+        /// The signal that killed it, or nil when it exited.
+        public var signal: Int32?
+        /// Its exit status (0 when killed).
+        public var exitStatus: Int32
+    }
+
+    /// Forks a child that runs `body` (in process, no exec: a library that
+    /// must not touch the daemon, such as librpm chrooted into the guest)
+    /// with the write end of a pipe; `body` never returns (it ends with
+    /// _exit). Reads all it writes, then waits for it. "pipe" or "fork"
+    /// with errno when the child cannot be started.
+    public static func fork(_ body: (FileDescriptor) -> Never) throws -> ForkedChild {
+        let (readEnd, writeEnd) = try FileIO.call("pipe") { try FileDescriptor.pipe() }
+        let pid = Glibc.fork()
+        if pid < 0 {
+            let e = errno
+            try? readEnd.close()
+            try? writeEnd.close()
+            throw DaemonError.system("fork", errno: e)
+        }
+        if pid == 0 {
+            try? readEnd.close()
+            body(writeEnd)
+        }
+        try? writeEnd.close()
+        // A failed read ends the answer as its end would: the child's
+        // status and what it wrote say the rest.
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while let n = try? buffer.withUnsafeMutableBytes({ try readEnd.read(into: $0) }), n > 0 {
+            output += buffer[0..<n]
+        }
+        try? readEnd.close()
+        let status = waitStatus(pid)
+        let signal = status & 0x7f
+        return ForkedChild(output: output, signal: signal == 0 ? nil : signal,
+                           exitStatus: signal == 0 ? (status >> 8) & 0xff : 0)
     }
 
     /// Runs argv and throws its stderr (or stdout) as the error message

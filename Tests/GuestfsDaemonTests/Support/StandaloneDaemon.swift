@@ -116,6 +116,18 @@ func withStandaloneDaemon<R>(diskSizesMB: [Int] = [], verbose: Bool = false,
     return try body(d)
 }
 
+/// Runs `body` with a fresh daemon whose one disk of `sizeMB` MiB the
+/// daemon has made a `fstype` filesystem and mounted on / (the start of
+/// most filesystem tests).
+func withMountedFilesystem<R>(_ fstype: String = "ext4", sizeMB: Int,
+                              _ body: (StandaloneDaemon) throws -> R) throws -> R {
+    try withStandaloneDaemon(diskSizesMB: [sizeMB]) { d in
+        try d.client.mkfs(fstype: fstype, device: "/dev/sda")
+        try d.client.mount(mountable: "/dev/sda", mountpoint: "/")
+        return try body(d)
+    }
+}
+
 /// The errno name of a daemon error, or nil if `body` did not fail with one.
 func daemonErrno(_ body: () throws -> Void) -> String? {
     do {
@@ -153,14 +165,21 @@ func host(_ argv: [String], allowFailure: Bool = false) throws -> String {
 
 /// A host command's stdout as bytes and its exit status (stderr dropped).
 func hostRun(_ argv: [String]) throws -> (stdout: [UInt8], status: Int32) {
+    let (stdout, status) = try hostRun(argv, keepingStderr: false)
+    return (stdout, status)
+}
+
+/// A host command's stdout, or with `keepingStderr` its stderr, as bytes
+/// (the other output dropped), and its exit status.
+func hostRun(_ argv: [String], keepingStderr: Bool) throws -> (output: [UInt8], status: Int32) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = argv
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
+    let kept = Pipe()
+    p.standardOutput = keepingStderr ? FileHandle.nullDevice : kept
+    p.standardError = keepingStderr ? kept : FileHandle.nullDevice
     try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
+    let data = kept.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return ([UInt8](data), p.terminationStatus)
 }

@@ -189,7 +189,7 @@ extension Handlers {
             throw DaemonError(message: "spew: could not parse number of lines '\(args[0])'")
         }
         let line = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567890123456789\n".utf8)
-        for _ in 0..<n { _ = line.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) } }
+        for _ in 0..<n { _ = try? line.withUnsafeBytes { try FileDescriptor.standardError.writeAll($0, error: "write") } }
         return "ok"
     }
 

@@ -252,9 +252,7 @@ extension Handlers {
         let name = context.canonicalDeviceName(device)
         // Some compressors (lzop) refuse anything but regular files, so the
         // device is the tool's stdin.
-        let fd = TransferIO.openRaw(device, O_RDONLY)
-        guard fd >= 0 else { throw DaemonError.system(name) }
-        Glibc.close(fd)
+        try FileIO.withOpen(device, O_RDONLY, error: name) { _ in }
         try streamTool(filter, stdin: .file(device), to: zdevice, what: name)
     }
 }
@@ -421,10 +419,6 @@ enum TransferIO {
         return st
     }
 
-    static func openRaw(_ path: String, _ flags: Int32) -> Int32 {
-        Glibc.open(path, flags | O_CLOEXEC)
-    }
-
     /// tar's option for a compress optarg (upstream's list, plus zstd).
     static func tarFilter(_ compress: String) throws -> String {
         switch compress {
@@ -517,11 +511,10 @@ enum TransferIO {
         var name = ""
         for i in 0..<12 { name.append(i == 8 ? "." : alphabet.randomElement()!) }
         let probe = hostDir + "/" + name
-        let fd = Glibc.open(probe, O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { throw DaemonError.system(guestDir) }
-        let r = fchown(fd, 1000, 1000)
+        let fd = try FileIO.open(probe, O_WRONLY | O_CREAT | O_NOCTTY, mode: 0o666, error: guestDir)
+        let r = fchown(fd.rawValue, 1000, 1000)
         let e = errno
-        Glibc.close(fd)
+        try? fd.close()
         unlink(probe)
         if r == 0 { return true }
         if e == EPERM { return false }

@@ -99,7 +99,7 @@ extension Handlers {
             } else if line.hasPrefix("btrfs-progs v") || line.hasPrefix("Btrfs v") {
                 continue
             } else {
-                throw DaemonError(message: "unrecognized line in output from 'btrfs filesystem show': \(fsCanonicalText(line))")
+                throw DaemonError(message: "unrecognized line in output from 'btrfs filesystem show': \(canonicalNames(in: line))")
             }
         }
         return devices
@@ -188,7 +188,7 @@ extension Handlers {
     public func btrfsSubvolumeShow(subvolume: String) throws -> [String] {
         let r = try context.runner.run(["btrfs", "subvolume", "show", try context.resolve(subvolume)])
         guard r.succeeded else {
-            throw DaemonError(message: "\(subvolume): " + fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+            throw DaemonError(message: "\(subvolume): " + canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))
         }
         let out = r.stdoutString
         if out.contains("is btrfs root") || out.contains("is toplevel subvolume") {
@@ -281,7 +281,7 @@ extension Handlers {
         argv.append(try context.resolve(path))
         let r = try context.runner.run(argv, stdout: .foldedIntoStderr)
         guard r.succeeded else {
-            throw DaemonError(message: "\(path): " + fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+            throw DaemonError(message: "\(path): " + canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))
         }
     }
 
@@ -309,7 +309,7 @@ extension Handlers {
         let r = try context.runner.run(["btrfs", "balance", "status", try context.resolve(path)])
         let out = r.stdoutString
         guard r.succeeded || (r.status == 1 && out.hasPrefix("Balance on '")) else {
-            throw DaemonError(message: "\(path): " + fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+            throw DaemonError(message: "\(path): " + canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))
         }
         return try BtrfsOutput.balanceStatus(out)
     }
@@ -393,7 +393,7 @@ extension Handlers {
         if !fs.hasPrefix("/dev/") && !fs.hasPrefix("btrfsvol:") {
             return try body(try context.resolve(fs))
         }
-        let (device, subvolume) = fsSplitMountable(fs)
+        let (device, subvolume) = splitMountable(fs)
         let dir = try btrfsTemporaryDirectory("/tmp/btrfsXXXXXX")
         defer {
             _ = try? context.runner.run(["umount", dir])
@@ -411,14 +411,14 @@ extension Handlers {
         if !fs.hasPrefix("/dev/") && !fs.hasPrefix("btrfsvol:") {
             return try body(try context.resolve(fs))
         }
-        let (device, subvolume) = fsSplitMountable(fs)
+        let (device, subvolume) = splitMountable(fs)
         let dir = try btrfsTemporaryDirectory("/tmp/btrfs.XXXXXX")
         let options = subvolume.map { "subvol=" + $0 } ?? ""
         let m = try context.runner.run(["mount", "-o", options, device, dir])
         guard m.succeeded else {
             Glibc.rmdir(dir)
             throw DaemonError(message: "\(fsName(device)) on <internal> (options: ''): "
-                                + fsCanonicalText(m.stderrString.trimmingTrailingNewlines()))
+                                + canonicalNames(in: m.stderrString.trimmingTrailingNewlines()))
         }
         var failure: (any Error)?
         do { try body(dir) } catch { failure = error }

@@ -92,9 +92,9 @@ extension Handlers {
     }
 
     public func vfsMinimumSize(mountable: String) throws -> Int64 {
-        let device = fsSplitMountable(mountable).device
+        let device = splitMountable(mountable).device
         let type = FsProbe.tag(device, "TYPE") ?? ""
-        if fsIsExtfs(type) { return try ext2MinimumSize(device: device) }
+        if isExtFilesystem(type) { return try ext2MinimumSize(device: device) }
         if type == "ntfs" { return try fsNtfsMinimumSize(device: device) }
         if type == "btrfs" || type == "xfs" {
             let mps = try mountpoints()
@@ -135,7 +135,7 @@ extension Handlers {
                 if volume > 0 { return volume }
                 if cluster > 0 { return cluster }
             }
-            throw DaemonError(message: fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+            throw DaemonError(message: canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))
         }
         for l in lines where l.hasPrefix("You might resize at ") {
             if let n = number(after: "You might resize at ", in: l) { return n }

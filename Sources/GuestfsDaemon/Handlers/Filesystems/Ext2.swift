@@ -73,7 +73,7 @@ extension Handlers {
 
     /// resize2fs insists on a freshly checked filesystem when unmounted.
     private func ext2FsckIfNotMounted(_ device: String) throws {
-        if try !fsIsDeviceMounted(device) {
+        if try !isDeviceMounted(device) {
             try e2fsck(device: device, correct: nil, forceall: true, forceno: nil)
         }
     }
@@ -94,7 +94,7 @@ extension Handlers {
         let r = try context.runner.run(argv, stdout: .foldedIntoStderr)
         // 0: clean, 1: errors corrected; 2 and 3 want a reboot, >= 4 failed.
         if r.status >= 2 {
-            throw DaemonError(message: fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+            throw DaemonError(message: canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))
         }
     }
 
@@ -126,7 +126,7 @@ extension Handlers {
     }
 
     public func mke2fsJL(fstype: String, blocksize: Int32, device: String, label: String) throws {
-        guard fsIsExtfs(fstype) else { throw DaemonError(message: "\(fstype): not a valid extended filesystem type") }
+        guard isExtFilesystem(fstype) else { throw DaemonError(message: "\(fstype): not a valid extended filesystem type") }
         try ext2CheckLabel(label)
         try mke2fsExternalJournal(fstype, blocksize, device, journal: "device=LABEL=" + label)
     }
@@ -137,7 +137,7 @@ extension Handlers {
 
     /// `mke2fs -F -t FSTYPE -J device=JOURNAL -b BLOCKSIZE DEVICE`.
     private func mke2fsExternalJournal(_ fstype: String, _ blocksize: Int32, _ device: String, journal: String) throws {
-        guard fsIsExtfs(fstype) else { throw DaemonError(message: "\(fstype): not a valid extended filesystem type") }
+        guard isExtFilesystem(fstype) else { throw DaemonError(message: "\(fstype): not a valid extended filesystem type") }
         fsWipeBeforeMkfs(device)
         try fsCommand(["mke2fs", "-F", "-t", fstype, "-J", journal, "-b", String(blocksize), device])
     }
@@ -184,7 +184,7 @@ extension Handlers {
         if let creatoros { argv += ["-o", creatoros] }
         if writesbandgrouponly == true { argv.append("-S") }
         if let fstype {
-            guard fsIsExtfs(fstype) else {
+            guard isExtFilesystem(fstype) else {
                 throw DaemonError(message: "\(fstype): not a valid extended filesystem type")
             }
             argv += ["-t", fstype]

@@ -9,7 +9,7 @@ import GuestfsProtocol
 
 extension Handlers {
     public func setLabel(mountable: String, label: String) throws {
-        let device = fsSplitMountable(mountable).device
+        let device = splitMountable(mountable).device
         let type = FsProbe.tag(device, "TYPE") ?? ""
         switch type {
         case "btrfs":

@@ -10,7 +10,7 @@ import GuestfsProtocol
 extension Handlers {
     public func mkfs(fstype: String, device: String, blocksize: Int32?, features: String?, inode: Int32?,
                      sectorsize: Int32?, label: String?) throws {
-        let extfs = fsIsExtfs(fstype)
+        let extfs = isExtFilesystem(fstype)
         let fat = fstype == "fat" || fstype == "vfat" || fstype == "msdos"
         var argv = [extfs ? "mke2fs" : "mkfs", "-t", fstype]
         if extfs { argv.append("-F") }

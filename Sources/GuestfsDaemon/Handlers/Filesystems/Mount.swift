@@ -22,7 +22,7 @@ extension Handlers {
         guard let st = fileStatus(mp), st.st_mode & S_IFMT == S_IFDIR else {
             throw DaemonError(message: "mount: \(mountpoint): mount point is not a directory")
         }
-        let (device, subvolume) = fsSplitMountable(mountable)
+        let (device, subvolume) = splitMountable(mountable)
         var argv = ["mount"]
         switch (options.isEmpty, subvolume) {
         case (true, nil): break

@@ -40,7 +40,7 @@ extension Handlers {
         let r = try context.runner.run(argv, stdout: .foldedIntoStderr)
         guard r.succeeded else {
             throw DaemonError(message: "ntfssecaudit \(fsName(device)) \(modeText) \(path): "
-                                + fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+                                + canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))
         }
     }
 
@@ -65,10 +65,10 @@ extension Handlers {
                                        stdin: .stream(backupfile), stdout: .discard)
         if !backupfile.finished {
             throw DaemonError(message: "write error on device: \(fsName(device)): "
-                                + fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+                                + canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))
         }
         guard r.succeeded else {
-            throw DaemonError(message: "ntfsclone: \(fsName(device)): " + fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+            throw DaemonError(message: "ntfsclone: \(fsName(device)): " + canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))
         }
     }
 
@@ -82,7 +82,7 @@ extension Handlers {
         guard r.succeeded else {
             var message = r.stderrString.trimmingTrailingNewlines()
             if message.isEmpty { message = r.stdoutString.trimmingTrailingNewlines() }
-            throw DaemonError(message: "\(fsName(device)): " + fsCanonicalText(message))
+            throw DaemonError(message: "\(fsName(device)): " + canonicalNames(in: message))
         }
     }
 }

@@ -9,11 +9,11 @@ import GuestfsProtocol
 
 extension Handlers {
     public func vfsType(mountable: String) throws -> String {
-        FsProbe.tag(fsSplitMountable(mountable).device, "TYPE") ?? ""
+        FsProbe.tag(splitMountable(mountable).device, "TYPE") ?? ""
     }
 
     public func vfsLabel(mountable: String) throws -> String {
-        let device = fsSplitMountable(mountable).device
+        let device = splitMountable(mountable).device
         let type = FsProbe.tag(device, "TYPE") ?? ""
         if type == "btrfs", context.runner.has("btrfs") {
             return try fsCommand(["btrfs", "filesystem", "label", device]).stdoutString.chompNewline()
@@ -25,7 +25,7 @@ extension Handlers {
     }
 
     public func vfsUuid(mountable: String) throws -> String {
-        FsProbe.tag(fsSplitMountable(mountable).device, "UUID") ?? ""
+        FsProbe.tag(splitMountable(mountable).device, "UUID") ?? ""
     }
 
     /// As `blkid -c /dev/null -p -i -o export DEVICE`, split at the '='.

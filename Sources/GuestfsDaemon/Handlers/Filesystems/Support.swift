@@ -19,7 +19,7 @@ extension Handlers {
         guard r.succeeded else {
             var err = r.stderrString
             if foldStdout { err = r.stdoutString + err }
-            throw DaemonError(e, errorPrefix + fsCanonicalText(err.trimmingTrailingNewlines()))
+            throw DaemonError(e, errorPrefix + canonicalNames(in: err.trimmingTrailingNewlines()))
         }
         return r
     }
@@ -30,7 +30,7 @@ extension Handlers {
         let r = try context.runner.run(argv)
         guard r.succeeded else {
             throw DaemonError(message: "\(argv[0]) exited with status \(r.status): "
-                                + fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+                                + canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))
         }
         return r
     }
@@ -40,18 +40,18 @@ extension Handlers {
 
     /// Replaces the standalone loop device nodes in a tool's message with
     /// the /dev/sdX names the library knows.
-    func fsCanonicalText(_ text: String) -> String {
+    func canonicalNames(in text: String) -> String {
         guard let drives = context.devices.drives, !drives.isEmpty else { return text }
         var bytes = Array(text.utf8)
         // Longest nodes first, so /dev/loop10 is not taken for /dev/loop1.
         for (index, base) in drives.enumerated().sorted(by: { $0.element.count > $1.element.count }) {
             let canonical = "/dev/sd" + DeviceNames.letters(forIndex: index)
-            bytes = fsReplaceNode(in: bytes, node: Array(base.utf8), canonical: Array(canonical.utf8))
+            bytes = replaceNode(in: bytes, node: Array(base.utf8), canonical: Array(canonical.utf8))
         }
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private func fsReplaceNode(in bytes: [UInt8], node: [UInt8], canonical: [UInt8]) -> [UInt8] {
+    private func replaceNode(in bytes: [UInt8], node: [UInt8], canonical: [UInt8]) -> [UInt8] {
         guard bytes.count >= node.count else { return bytes }
         func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
         var out: [UInt8] = []
@@ -84,7 +84,7 @@ extension Handlers {
     }
 
     /// Splits a translated Mountable into its device and btrfs subvolume.
-    func fsSplitMountable(_ mountable: String) -> (device: String, subvolume: String?) {
+    func splitMountable(_ mountable: String) -> (device: String, subvolume: String?) {
         guard mountable.hasPrefix("btrfsvol:") else { return (mountable, nil) }
         guard let (device, volume) = context.splitBtrfsvol(mountable) else {
             return (String(mountable.dropFirst("btrfsvol:".count)), nil)
@@ -92,13 +92,13 @@ extension Handlers {
         return (device, volume)
     }
 
-    func fsIsExtfs(_ fstype: String) -> Bool {
+    func isExtFilesystem(_ fstype: String) -> Bool {
         fstype == "ext2" || fstype == "ext3" || fstype == "ext4"
     }
 
     /// Whether `device` is mounted somewhere under the sysroot (upstream's
     /// is_device_mounted: compares device numbers).
-    func fsIsDeviceMounted(_ device: String) throws -> Bool {
+    func isDeviceMounted(_ device: String) throws -> Bool {
         guard let st1 = fileStatus(device) else { throw DaemonError.system("stat: \(fsName(device))") }
         let root = context.sysroot.hostPath("/")
         for entry in context.mountTable() {

@@ -37,14 +37,14 @@ extension Handlers {
         Glibc.sync()
     }
 
-    public func df() throws -> String { try fsDf([]) }
+    public func df() throws -> String { try df(flags: []) }
 
-    public func dfH() throws -> String { try fsDf(["-h"]) }
+    public func dfH() throws -> String { try df(flags: ["-h"]) }
 
     /// Upstream runs plain `df` in the appliance. On a host (standalone)
     /// that would list the host's filesystems, so only the sysroot's
     /// mounts are shown there.
-    private func fsDf(_ flags: [String]) throws -> String {
+    private func df(flags: [String]) throws -> String {
         var argv = ["df"] + flags
         if !context.inAppliance {
             let root = context.sysroot.hostPath("/")
@@ -53,24 +53,24 @@ extension Handlers {
         }
         let r = try context.runner.run(argv)
         guard r.succeeded else { throw DaemonError(message: r.stderrString.trimmingTrailingNewlines()) }
-        return fsCanonicalText(r.stdoutString)
+        return canonicalNames(in: r.stdoutString)
     }
 
     public func isoinfoDevice(device: String) throws -> GuestfsIsoinfo {
-        try fsIsoinfo(hostPath: device, name: fsName(device))
+        try isoinfo(hostPath: device, name: fsName(device))
     }
 
     public func isoinfo(isofile: String) throws -> GuestfsIsoinfo {
-        try fsIsoinfo(hostPath: context.resolve(isofile), name: isofile)
+        try isoinfo(hostPath: context.resolve(isofile), name: isofile)
     }
 
     /// Parses the ISO 9660 primary volume descriptor (sector 16).
-    private func fsIsoinfo(hostPath: String, name: String) throws -> GuestfsIsoinfo {
-        let fd = Glibc.open(hostPath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError.system("open: \(name)") }
-        defer { Glibc.close(fd) }
+    private func isoinfo(hostPath: String, name: String) throws -> GuestfsIsoinfo {
         var pvd = [UInt8](repeating: 0, count: 2048)
-        let n = pvd.withUnsafeMutableBytes { Glibc.pread(fd, $0.baseAddress, 2048, 32768) }
+        // A failed or short read is "not an ISO" as well.
+        let n = try FileIO.withOpen(hostPath, O_RDONLY, error: "open: \(name)") { fd in
+            (try? pvd.withUnsafeMutableBytes { try fd.pread(into: $0, at: 32768, error: name) }) ?? -1
+        }
         guard n == 2048, pvd[0] == 1, Array(pvd[1..<6]) == Array("CD001".utf8) else {
             throw DaemonError(message: "\(name): not an ISO file or CD-ROM")
         }

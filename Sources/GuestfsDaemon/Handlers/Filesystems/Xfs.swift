@@ -20,7 +20,7 @@ extension Handlers {
     public func xfsInfo2(pathordevice: String) throws -> [String] {
         let target = pathordevice.hasPrefix("/dev/") ? pathordevice : try context.resolve(pathordevice)
         // The device xfs_info names is shown by the library's name.
-        let out = fsCanonicalText(try fsCommandOCaml(["xfs_info", target]).stdoutString)
+        let out = canonicalNames(in: try fsCommandOCaml(["xfs_info", target]).stdoutString)
         return Self.xfsInfoFields(out).flatMap { [$0.key, $0.value] }
     }
 
@@ -220,7 +220,7 @@ extension Handlers {
         // Upstream returns the exit status; only a tool that could not run
         // or died from a signal is an error.
         if r.status >= 128 {
-            throw DaemonError(message: "\(fsName(device)): \(fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))")
+            throw DaemonError(message: "\(fsName(device)): \(canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))")
         }
         let err = r.stderrString
         // -m too small: xfs_repair says how much it needs (upstream 1.60,

@@ -15,7 +15,7 @@ extension Handlers {
         do {
             try Ext2Zerofree.run(device: device) { permille in try? context.progress(permille, of: 1000) }
         } catch let failure as Ext2Zerofree.Failure {
-            throw DaemonError(message: "\(fsName(device)): \(fsCanonicalText("zerofree: " + failure.message))")
+            throw DaemonError(message: "\(fsName(device)): \(canonicalNames(in: "zerofree: " + failure.message))")
         }
         try? context.progress(1000, of: 1000)
     }

@@ -11,12 +11,12 @@ import GuestfsProtocol
 /// and find_inode's lists.
 extension Handlers {
     public func internalFilesystemWalk(device: String, filename: FileOutSink) throws {
-        try tskWalk(device: fsSplitMountable(device).device, inode: nil, to: filename)
+        try tskWalk(device: splitMountable(device).device, inode: nil, to: filename)
     }
 
     public func internalFindInode(device: String, inode: Int64, filename: FileOutSink) throws {
         // Compared as upstream does, as an unsigned inode number.
-        try tskWalk(device: fsSplitMountable(device).device, inode: UInt64(bitPattern: inode), to: filename)
+        try tskWalk(device: splitMountable(device).device, inode: UInt64(bitPattern: inode), to: filename)
     }
 
     /// Walks the filesystem on `device` from its root, sending a dirent for

@@ -9,7 +9,7 @@ import Glibc
 extension Handlers {
     public func downloadInode(device: String, inode: Int64, filename: FileOutSink) throws {
         if inode < 0 { throw DaemonError(message: "inode must be >= 0") }
-        let node = fsSplitMountable(device).device
+        let node = splitMountable(device).device
         // -r: recover the content of a deleted file where the filesystem
         // still holds it.
         try streamSleuthkit(["icat", "-r", node, String(inode)], device: node, to: filename)
@@ -19,7 +19,7 @@ extension Handlers {
                                unallocated: Bool?) throws {
         if start < 0 { throw DaemonError(message: "starting address must be greater than zero") }
         if stop <= start { throw DaemonError(message: "stopping address must greater than starting address") }
-        let node = fsSplitMountable(device).device
+        let node = splitMountable(device).device
         // blkls without -e extracts only the unallocated blocks. Upstream
         // drops -e whenever the optarg is passed, even as false; here
         // false means every block, as documented.
@@ -33,7 +33,7 @@ extension Handlers {
         do {
             try streamTool(argv, to: sink, what: "\(argv[0]): \(fsName(device))")
         } catch let e as DaemonError {
-            throw DaemonError(e.errno, fsCanonicalText(e.message))
+            throw DaemonError(e.errno, canonicalNames(in: e.message))
         }
     }
 }

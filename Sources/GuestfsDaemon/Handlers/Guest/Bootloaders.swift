@@ -11,7 +11,7 @@ extension Handlers {
         argv.append(device)
         let r = try context.runner.run(argv)
         guard r.succeeded else {
-            throw DaemonError(message: fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+            throw DaemonError(message: canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))
         }
     }
 
@@ -19,7 +19,7 @@ extension Handlers {
         guard context.isGroupAvailable("extlinux") else { throw DaemonError.unavailableFeature("extlinux") }
         let r = try context.runner.run(["extlinux", "--install", context.resolve(directory)])
         guard r.succeeded else {
-            throw DaemonError(message: "\(directory): \(fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))")
+            throw DaemonError(message: "\(directory): \(canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))")
         }
     }
 
@@ -29,7 +29,7 @@ extension Handlers {
         guard context.isGroupAvailable("grub") else { throw DaemonError.unavailableFeature("grub") }
         let r = try context.runner.run(["grub-install", "--root-directory=" + context.resolve(root), device])
         guard r.succeeded else {
-            throw DaemonError(message: fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))
+            throw DaemonError(message: canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))
         }
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import GuestfsProtocol
+import SystemPackage
 
 /// Running programs: commands chrooted in the guest (command, sh), and
 /// appliance facilities (dmesg, drop_caches, sleep, utsname, modprobe,
@@ -54,12 +55,9 @@ extension Handlers {
     public func dropCaches(whattodrop: Int32) throws {
         Glibc.sync()
         let path = "/proc/sys/vm/drop_caches"
-        let fd = Glibc.open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError.system(path) }
-        defer { Glibc.close(fd) }
-        let text = Array(String(whattodrop).utf8)
-        let n = text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard n == text.count else { throw DaemonError.system(path) }
+        try FileIO.withOpen(path, O_WRONLY, error: path) { fd in
+            try Array(String(whattodrop).utf8).withUnsafeBytes { try fd.writeAll($0, error: path) }
+        }
     }
 
     public func sleep(secs: Int32) throws {
@@ -113,24 +111,16 @@ extension Handlers {
             throw DaemonError(message: "command failed with return code \(r.status): Success")
         }
         let extracted = tmpdir + "/" + filename
-        let fd = Glibc.open(extracted, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError.system("open: \(initrdpath):\(filename)") }
-        defer { Glibc.close(fd) }
-        var st = Glibc.stat()
-        guard fstat(fd, &st) == 0 else { throw DaemonError.system("fstat: \(initrdpath):\(filename)") }
-        if st.st_size >= GuestfsConstants.messageMax {
-            throw DaemonError(message: "\(initrdpath):\(filename): file is too large for the protocol")
+        let name = "\(initrdpath):\(filename)"
+        return try FileIO.withOpen(extracted, O_RDONLY, error: "open: \(name)") { fd in
+            var st = Glibc.stat()
+            guard fstat(fd.rawValue, &st) == 0 else { throw DaemonError.system("fstat: \(name)") }
+            if st.st_size >= GuestfsConstants.messageMax {
+                throw DaemonError(message: "\(name): file is too large for the protocol")
+            }
+            // The file's size at most: fewer bytes only when it shrank.
+            return try FileIO.call("read: \(name)") { try fd.read(upTo: Int(st.st_size)) }
         }
-        var content = [UInt8](repeating: 0, count: Int(st.st_size))
-        var done = 0
-        while done < content.count {
-            let n = content.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw DaemonError.system("read: \(initrdpath):\(filename)") }
-            if n == 0 { break }
-            done += n
-        }
-        return Array(content[0..<done])
     }
 }
 
@@ -213,11 +203,10 @@ extension Handlers {
     /// The tool that decompresses an initrd, from its first bytes (upstream
     /// only knew gzip, via zcat).
     fileprivate func initrdDecompressor(_ host: String) -> String {
+        // Zeros where the file is shorter or cannot be read.
         var magic = [UInt8](repeating: 0, count: 6)
-        let fd = Glibc.open(host, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 {
-            _ = magic.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            Glibc.close(fd)
+        if let head = try? FileIO.withOpen(host, O_RDONLY, error: host, { try $0.read(upTo: magic.count) }) {
+            magic.replaceSubrange(0..<head.count, with: head)
         }
         let candidates: [([UInt8], String)] = [
             ([0x1f, 0x8b], "zcat"),

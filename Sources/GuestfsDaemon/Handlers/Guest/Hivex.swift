@@ -24,6 +24,19 @@ final class HivexHandle {
 /// hive open per daemon as upstream. Node and value handles are offsets
 /// into the hive; libhivex checks each one and answers EINVAL for a bad
 /// one, which is reported as upstream does ("failed: Invalid argument").
+/// The handles of a 0-terminated array libhivex returned; the array is
+/// freed.
+func takeHivexHandles(_ list: UnsafeMutablePointer<Int>) -> [Int] {
+    defer { free(list) }
+    var handles: [Int] = []
+    var i = 0
+    while list[i] != 0 {
+        handles.append(list[i])
+        i += 1
+    }
+    return handles
+}
+
 extension Handlers {
 
     /// The open hive, or upstream's error naming its daemon function.
@@ -49,14 +62,16 @@ extension Handlers {
     /// A 0-terminated array of handles libhivex returned (and frees it).
     private static func takeHandles(_ p: UnsafeMutablePointer<Int>?) throws -> [Int64] {
         guard let p else { throw hivexFailed() }
-        defer { free(p) }
-        var out: [Int64] = []
-        var i = 0
-        while p[i] != 0 {
-            out.append(Int64(p[i]))
-            i += 1
-        }
-        return out
+        return takeHivexHandles(p).map(Int64.init)
+    }
+
+    /// A lookup by name: 0 with errno left 0 when there is no such entry,
+    /// 0 with errno set when libhivex failed (told apart as upstream).
+    private static func lookup(_ call: () -> Int) throws -> Int64 {
+        errno = 0
+        let r = call()
+        if r == 0 && errno != 0 { throw hivexFailed() }
+        return Int64(r)
     }
 
     /// Handles travel as int64; libhivex takes size_t and rejects any
@@ -108,10 +123,7 @@ extension Handlers {
     /// 0 when there is no such child (errno stays 0), as upstream.
     public func hivexNodeGetChild(nodeh: Int64, name: String) throws -> Int64 {
         let h = try hive("do_hivex_node_get_child")
-        errno = 0
-        let r = hivex_node_get_child(h.hive, Self.offset(nodeh), name)
-        if r == 0 && errno != 0 { throw Self.hivexFailed() }
-        return Int64(r)
+        return try Self.lookup { hivex_node_get_child(h.hive, Self.offset(nodeh), name) }
     }
 
     public func hivexNodeParent(nodeh: Int64) throws -> Int64 {
@@ -128,10 +140,7 @@ extension Handlers {
 
     public func hivexNodeGetValue(nodeh: Int64, key: String) throws -> Int64 {
         let h = try hive("do_hivex_node_get_value")
-        errno = 0
-        let r = hivex_node_get_value(h.hive, Self.offset(nodeh), key)
-        if r == 0 && errno != 0 { throw Self.hivexFailed() }
-        return Int64(r)
+        return try Self.lookup { hivex_node_get_value(h.hive, Self.offset(nodeh), key) }
     }
 
     public func hivexValueKey(valueh: Int64) throws -> String {

@@ -157,13 +157,7 @@ struct SysrootReader: GuestFilesystemReader {
     }
 
     func kind(of path: String, followSymlinks: Bool) -> GuestFileKind? {
-        guard let st = status(path, follow: followSymlinks) else { return nil }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: return .regular
-        case S_IFDIR: return .directory
-        case S_IFLNK: return .symlink
-        default: return .other
-        }
+        status(path, follow: followSymlinks).map { GuestFileKind(mode: $0.st_mode) }
     }
 
     func size(of path: String) -> Int? {
@@ -223,20 +217,11 @@ final class HivexHive: RegistryHive {
     }
 
     func childNames(at path: [String]) throws -> [String]? {
-        guard let node = try node(at: path) else { return nil }
-        guard let list = hivex_node_children(handle, node) else {
-            throw DaemonError.system("hivex_node_children: \(name)")
+        try handles(at: path, "hivex_node_children", { hivex_node_children($0, $1) })?.map { child in
+            guard let n = hivex_node_name(handle, child) else { throw DaemonError.system("hivex_node_name: \(name)") }
+            defer { free(n) }
+            return String(cString: n)
         }
-        defer { free(list) }
-        var names: [String] = []
-        var i = 0
-        while list[i] != 0 {
-            guard let n = hivex_node_name(handle, list[i]) else { throw DaemonError.system("hivex_node_name: \(name)") }
-            names.append(String(cString: n))
-            free(n)
-            i += 1
-        }
-        return names
     }
 
     /// The key at `path` below the root, nil when one of its parts is missing.
@@ -255,17 +240,17 @@ final class HivexHive: RegistryHive {
         return node
     }
 
-    func values(at path: [String]) throws -> [RegistryValue]? {
+    /// What `list` (`function`, named in its error) gives of the key at
+    /// `path`; nil when the key is missing.
+    private func handles(at path: [String], _ function: String,
+                         _ list: (OpaquePointer, hive_node_h) -> UnsafeMutablePointer<Int>?) throws -> [Int]? {
         guard let node = try node(at: path) else { return nil }
-        guard let list = hivex_node_values(handle, node) else {
-            throw DaemonError.system("hivex_node_values: \(name)")
-        }
-        defer { free(list) }
-        var values: [RegistryValue] = []
-        var i = 0
-        while list[i] != 0 {
-            let v = list[i]
-            i += 1
+        guard let handles = list(handle, node) else { throw DaemonError.system("\(function): \(name)") }
+        return takeHivexHandles(handles)
+    }
+
+    func values(at path: [String]) throws -> [RegistryValue]? {
+        try handles(at: path, "hivex_node_values", { hivex_node_values($0, $1) })?.map { v in
             guard let key = hivex_value_key(handle, v) else { throw DaemonError.system("hivex_value_key: \(name)") }
             let keyName = String(cString: key)
             free(key)
@@ -276,9 +261,8 @@ final class HivexHive: RegistryHive {
             }
             let bytes = Array(UnsafeRawBufferPointer(start: data, count: length))
             free(data)
-            values.append(RegistryValue(name: keyName, type: UInt32(type.rawValue), data: bytes))
+            return RegistryValue(name: keyName, type: UInt32(type.rawValue), data: bytes)
         }
-        return values
     }
 }
 

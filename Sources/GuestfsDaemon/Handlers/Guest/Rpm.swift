@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CRpm
 import GuestfsProtocol
+import SystemPackage
 
 /// internal_list_rpm_applications: librpm reads the guest's database as
 /// upstream's daemon does, in a child process chrooted into the sysroot
@@ -15,35 +16,12 @@ extension Handlers {
         // Loaded here, before the child chroots into the guest.
         try LazyLibrary.rpm.require(for: "inspect_list_applications")
         let root = context.sysroot.root.isEmpty ? "/" : context.sysroot.root
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw DaemonError.system("pipe") }
-        let pid = fork()
-        if pid < 0 {
-            let e = errno
-            close(fds[0]); close(fds[1])
-            throw DaemonError.system("fork", errno: e)
+        let child = try CommandRunner.fork { output in Self.rpmChild(root: root, output: output) }
+        let record = RpmRecordReader(child.output)
+        if let signal = child.signal {
+            throw DaemonError(message: "librpm: the child process was killed by signal \(signal)")
         }
-        if pid == 0 {
-            close(fds[0])
-            Self.rpmChild(root: root, output: fds[1])
-        }
-        close(fds[1])
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fds[0], $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
-        }
-        close(fds[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let record = RpmRecordReader(bytes)
-        if status & 0x7F != 0 {
-            throw DaemonError(message: "librpm: the child process was killed by signal \(status & 0x7F)")
-        }
-        if (status >> 8) & 0xFF != 0 {
+        if child.exitStatus != 0 {
             throw DaemonError(message: record.errorMessage ?? "librpm: the child process failed")
         }
         guard let apps = record.applications() else {
@@ -57,7 +35,7 @@ extension Handlers {
 
     /// The child: chroot, read the database, write records, exit. Never
     /// returns.
-    private static func rpmChild(root: String, output: Int32) -> Never {
+    private static func rpmChild(root: String, output: FileDescriptor) -> Never {
         var out = RpmRecordWriter()
         func fail(_ message: String) -> Never {
             out.error(message)
@@ -114,14 +92,10 @@ struct RpmRecordWriter {
         string(message)
     }
 
-    func flush(to fd: Int32) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            offset += n
-        }
+    /// Writes the records (a failure leaves the answer short: the parent
+    /// reads it as malformed).
+    func flush(to fd: FileDescriptor) {
+        _ = try? bytes.withUnsafeBytes { try fd.writeAll($0, error: "write") }
     }
 }
 

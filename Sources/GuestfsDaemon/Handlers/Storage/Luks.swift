@@ -145,7 +145,7 @@ extension Handlers {
         env += ["LC_ALL=C", "DM_DISABLE_UDEV=1"]
         let r = try context.runner.run(argv, environment: env)
         guard r.succeeded else {
-            var err = fsCanonicalText(r.stderrString.trimmingTrailingNewlines())
+            var err = canonicalNames(in: r.stderrString.trimmingTrailingNewlines())
             switch wording {
             case .stderrOnly:
                 throw DaemonError(message: err)

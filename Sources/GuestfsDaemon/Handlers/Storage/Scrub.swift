@@ -29,7 +29,7 @@ extension Handlers {
     private func runScrub(_ argv: [String], display: String) throws {
         let r = try context.runner.run(argv)
         guard r.succeeded else {
-            throw DaemonError(message: "\(display): \(fsCanonicalText(r.stderrString.trimmingTrailingNewlines()))")
+            throw DaemonError(message: "\(display): \(canonicalNames(in: r.stderrString.trimmingTrailingNewlines()))")
         }
     }
 }
