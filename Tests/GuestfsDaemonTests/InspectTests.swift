@@ -156,11 +156,11 @@ struct InspectTests {
             #expect(try c.inspectIsNetinst(root: "/dev/sda1") == false)
             #expect(try c.inspectIsMultipart(root: "/dev/sda1") == false)
             #expect(try c.inspectGetDriveMappings(root: "/dev/sda1") == [])
-            // fstab is read last line first (upstream's Augeas binding).
+            // fstab in the file's order (upstream 1.60).
             #expect(try c.inspectGetMountpoints(root: "/dev/sda1")
-                    == ["/home", "/dev/vg/home", "/srv", "/dev/mapper/vg-data", "/boot", "/dev/sda2", "/", "/dev/sda1"])
+                    == ["/", "/dev/sda1", "/boot", "/dev/sda2", "/srv", "/dev/mapper/vg-data", "/home", "/dev/vg/home"])
             #expect(try c.inspectGetFilesystems(root: "/dev/sda1")
-                    == ["/dev/vg/home", "/dev/mapper/vg-data", "/dev/sda3", "/dev/sda2", "/dev/sda1"])
+                    == ["/dev/sda1", "/dev/sda2", "/dev/sda3", "/dev/mapper/vg-data", "/dev/vg/home"])
             #expect(fsErrorMessage { _ = try c.inspectGetWindowsSystemroot(root: "/dev/sda1") }
                     == "not a Windows guest, or systemroot could not be determined")
             #expect(fsErrorMessage { _ = try c.inspectGetWindowsCurrentControlSet(root: "/dev/sda1") }
@@ -188,7 +188,7 @@ struct InspectTests {
                 ("/etc/os-release", "NAME=\"Fedora Linux\"\nVERSION_ID=38\nID=fedora\nPRETTY_NAME=\"Fedora Linux 38 (Server Edition)\"\n"),
                 ("/etc/redhat-release", "Fedora release 38 (Thirty Eight)\n"),
                 ("/etc/hostname", "fedora.example\n"),
-                ("/etc/fstab", "UUID=\(bootUUID) /boot ext4 defaults 1 2\n/dev/mapper/fedora-root / xfs defaults 0 0\n/dev/sdb / ext4 defaults 0 0\n"),
+                ("/etc/fstab", "UUID=\(bootUUID) /boot ext4 defaults 1 2\n/dev/sdb / ext4 defaults 0 0\n/dev/mapper/fedora-root / xfs defaults 0 0\n"),
             ])
             try d.client.umountAll()
             #expect(try d.client.inspectOs() == ["/dev/sdb"])
@@ -201,9 +201,9 @@ struct InspectTests {
             #expect(try c.inspectGetPackageManagement(root: "/dev/sdb") == "dnf")
             #expect(try c.inspectGetHostname(root: "/dev/sdb") == "fedora.example")
             #expect(try c.inspectGetArch(root: "/dev/sdb") == "unknown")
-            // Two "/" lines: the first one read (fstab is read last line
-            // first) is kept, as upstream 1.60 does for every library
-            // (1.48 and 1.54 listed both, and mounting them failed).
+            // Two "/" lines: the first is kept, moved to the front, as
+            // upstream 1.60 does for every library (1.48 and 1.54 listed
+            // both, and mounting them failed).
             #expect(try c.inspectGetMountpoints(root: "/dev/sdb")
                     == ["/", "/dev/sdb", "/boot", "/dev/sda1"])
         }

@@ -32,46 +32,14 @@ fi
 # /var/tmp): its outputs recorded in /src/Tests/appliance/compat/reference/
 # VERSION (scripts/compat --record --in SUITE), a live run where no record
 # matches. Two scripts at a time (one VM each when recorded).
-# Left out, loudly, where the difference is the tools' version and not the
-# daemon: our appliance carries Debian 12's tools and kernel (btrfs-progs
-# 6.2, util-linux 2.38, Linux 6.1), the reference of 1.54 Debian 13's
-# (btrfs-progs 6.14, util-linux 2.41, Linux 6.12) and that of 1.60 Debian
-# unstable's (newer still): btrfs subvolume show prints other generation
-# numbers and a "Quota group" line, mount and btrfs resize word their errors
-# otherwise, scrub counts other tree extents. btrfs.fish is identical under
-# 1.48, where both appliances have the same tools.
-# scrub.fish: Debian 13's scrub refuses a -X directory that does not exist
-# (Debian 12's makes it, and refuses one that does), so the newer reference
-# fails scrub_freespace where 1.48's and ours work.
-TOOL_VERSION_BOUND="btrfs.fish scrub.fish"
-# Under 1.60 (Debian unstable's tools: ntfs-3g 2026.9.28, a newer mdadm,
-# Linux 7.2.13) also: ntfs.fish (ntfsresize's error names its own version,
-# v2026.9.28 against our v2022.10.3), mdadm.fish (the newer mdadm's
-# --detail --export adds MD_RESHAPE_ACTIVE, so md_detail has a
-# reshape_active key ours has not), and inspect-windows.fish and tsk.fish:
-# 1.60's reference appliance cannot mount the NTFS and vfat filesystems its
-# own mkfs just made ("wrong fs type, bad option, bad superblock ... missing
-# codepage or helper program"; modprobe vfat works in it; cause not found),
-# where ours mounts them. Their references are recorded all the same.
-case $VERSION in 1.60.*) TOOL_VERSION_BOUND+=" ntfs.fish mdadm.fish inspect-windows.fish tsk.fish" ;; esac
-# Under 1.60 two scripts differ by the daemon's answer, which one daemon
-# cannot give both ways (no call tells it which library is asking; README,
-# "libguestfs 1.60"): inspect.fish (1.60's reference lists fstab entries in
-# file order, built with ocaml-augeas 0.7; 1.48's and 1.54's, and ours, last
-# line first) and luks.fish (1.60 rewrote luks_* in OCaml: a cryptsetup
-# failure reads "cryptsetup exited with status N: ...", where 1.48's and
-# 1.54's, and ours, give cryptsetup's stderr alone, often empty).
-case $VERSION in 1.60.*) TOOL_VERSION_BOUND+=" inspect.fish luks.fish" ;; esac
-files=()
-for f in /src/Tests/appliance/compat/*.fish; do
-    if [[ " $TOOL_VERSION_BOUND " == *" ${f##*/} "* ]]; then
-        echo "################################################################"
-        echo "# SKIPPED under $VERSION: ${f##*/} (its output is the tools' version, or a 1.60 answer one daemon cannot also give 1.48 and 1.54; see above)"
-        echo "################################################################"
-        continue
-    fi
-    files+=("$f")
-done
+# None is left out. Where the reference appliance's own tools are other
+# versions than ours (Debian 12's), or where ours gives upstream 1.60's
+# answer and an older reference does not, the outputs must differ exactly
+# as /src/Tests/appliance/compat/reference/VERSION/NAME.fixed says, its
+# reason in its first lines (README, "Where ours differs from a
+# reference"): under 1.54 btrfs, scrub, inspect and luks; under 1.60
+# btrfs, scrub, ntfs, mdadm, inspect-windows and tsk.
+files=(/src/Tests/appliance/compat/*.fish)
 step "compat scripts (${#files[@]}, two at a time)"
 mkdir -p /tmp/compat-logs
 i=0
