@@ -16,9 +16,11 @@ func serve(_ options: DaemonOptions) throws {
     let standalone = options.listen != nil || options.upstreamListen || !options.drives.isEmpty
     var channelSpec = options.channel
     var verbose = options.verbose
+    var network = options.network
     if !standalone && !options.noCmdline {
         let cmdline = KernelCommandLine.read()
         if cmdline["guestfs_verbose"] == "1" { verbose = true }
+        if cmdline["guestfs_network"] == "1" { network = true }
         if channelSpec == nil, let c = cmdline["guestfs_channel"] { channelSpec = c }
     }
 
@@ -37,7 +39,8 @@ func serve(_ options: DaemonOptions) throws {
         devices: standalone ? DeviceNames(drives: loops) : DeviceNames(),
         runner: CommandRunner(verbose: verbose),
         verbose: verbose,
-        inAppliance: !standalone)
+        inAppliance: !standalone,
+        network: network)
     // In the appliance, before anything else: each /dev/sdX must be the
     // disk libguestfs attached in that position (DiskOrder); the library
     // then fails launch with this message on the console.

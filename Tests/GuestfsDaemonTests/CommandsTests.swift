@@ -47,6 +47,48 @@ struct CommandsTests {
         }
     }
 
+    /// --network (guestfs_network=1 in the appliance): commands see the
+    /// appliance's /etc/resolv.conf, read-only, and the guest's own file
+    /// (or its absence) is as it was afterwards.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/etc/resolv.conf"), "needs the host's /etc/resolv.conf"))
+    func networkCommandsSeeTheAppliancesResolver() throws {
+        let appliance = try #require(FileManager.default.contents(atPath: "/etc/resolv.conf"))
+        let d = try StandaloneDaemon(extraArguments: ["--network"])
+        defer { d.stop() }
+        try installBusybox(in: d.sysroot)
+        let etc = d.sysroot + "/etc"
+        try FileManager.default.createDirectory(atPath: etc, withIntermediateDirectories: true)
+        // No resolv.conf in the guest: one is there while the command runs,
+        // and gone after.
+        #expect(try d.client.command(arguments: ["cat", "/etc/resolv.conf"]) == String(decoding: appliance, as: UTF8.self))
+        #expect(!FileManager.default.fileExists(atPath: etc + "/resolv.conf"))
+        // The guest's own file is covered, not written: a write fails, and
+        // its bytes are the same afterwards.
+        let own = Data("nameserver 192.0.2.53\n".utf8)
+        #expect(FileManager.default.createFile(atPath: etc + "/resolv.conf", contents: own))
+        #expect(try d.client.sh(command: "cat /etc/resolv.conf") == String(decoding: appliance, as: UTF8.self))
+        #expect(daemonError { _ = try d.client.sh(command: "echo x > /etc/resolv.conf") } != nil)
+        #expect(FileManager.default.contents(atPath: etc + "/resolv.conf") == own)
+        // A symlink (Ubuntu's into /run) is followed inside the guest; its
+        // target is made for the command and removed after.
+        try FileManager.default.removeItem(atPath: etc + "/resolv.conf")
+        try FileManager.default.createDirectory(atPath: d.sysroot + "/run/resolve", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: etc + "/resolv.conf", withDestinationPath: "../run/resolve/stub.conf")
+        #expect(try d.client.command(arguments: ["cat", "/etc/resolv.conf"]) == String(decoding: appliance, as: UTF8.self))
+        #expect(!FileManager.default.fileExists(atPath: d.sysroot + "/run/resolve/stub.conf"))
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: etc + "/resolv.conf") == "../run/resolve/stub.conf")
+        // A dangling symlink into a folder the guest lacks: the command runs,
+        // without a resolver.
+        try FileManager.default.removeItem(atPath: d.sysroot + "/run")
+        #expect(try d.client.command(arguments: ["echo", "still runs"]) == "still runs\n")
+        // Without --network nothing is bound.
+        try withStandaloneDaemon { plain in
+            try installBusybox(in: plain.sysroot)
+            #expect(daemonError { _ = try plain.client.command(arguments: ["cat", "/etc/resolv.conf"]) }?.message
+                    == "cat: can't open '/etc/resolv.conf': No such file or directory")
+        }
+    }
+
     @Test func shNeedsABinShInTheSysroot() throws {
         try withStandaloneDaemon { d in
             let e = daemonError { _ = try d.client.sh(command: "echo hi") }

@@ -33,9 +33,16 @@ EOF
 
 markers() { { grep -a -o -F 'ZEROFREE-MARKER-0123456789-' "$1" || true; } | wc -l; }
 
+# The reference appliance now and then names the user's disk /dev/sdb (its
+# kernel probed its own root disk first; ours checks the order at start-up):
+# such a run of the reference works on the wrong disk, so it runs once more.
 for bs in 4096 1024; do
     for which in ours ref; do
         run $which $bs
+        if [[ $which == ref ]] && grep -q '/dev/sdb1 is mounted rw' "$TMP/out"; then
+            echo "ref ($bs): the reference named its disks one letter on: once more"
+            run $which $bs
+        fi
         grep -q 'filesystem /dev/sda1 is mounted rw' "$TMP/out" \
             || { show_out; fail "$which: zerofree on a mounted filesystem did not refuse with the tool's message"; }
         grep -q '^kept, and not a marker$' "$TMP/out" || { show_out; fail "$which ($bs): /keep changed"; }
@@ -51,7 +58,11 @@ done
 # The message of the refusal, word for word, as the reference's.
 ours_fish -N "$TMP/m.img=fs:ext4:32M" -m /dev/sda1 zerofree /dev/sda1 || true
 ours_msg=$(grep zerofree "$TMP/out")
-ref_fish -N "$TMP/m.img=fs:ext4:32M" -m /dev/sda1 zerofree /dev/sda1 || true
-ref_msg=$(grep zerofree "$TMP/out")
+for _ in 1 2; do
+    rm -f "$TMP/m.img"
+    ref_fish -N "$TMP/m.img=fs:ext4:32M" -m /dev/sda1 zerofree /dev/sda1 || true
+    ref_msg=$(grep zerofree "$TMP/out")
+    [[ $ref_msg != *"/dev/sdb1 is mounted rw"* ]] && break
+done
 [[ $ours_msg == "$ref_msg" ]] || fail "mounted rw: ours [$ours_msg], reference [$ref_msg]"
 pass "zerofree leaves no deleted data (4 KiB and 1 KiB blocks), files and fsck intact, as the reference; refusal message the same"

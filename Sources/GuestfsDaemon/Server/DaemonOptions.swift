@@ -15,6 +15,9 @@ public struct DaemonOptions: Equatable, Sendable {
     /// -l: upstream's listen flag: -c names a unix socket to listen on.
     public var upstreamListen = false
     public var noCmdline = false
+    /// --network: the appliance has a network (upstream's init passes it
+    /// for guestfs_network=1; ours also reads that from /proc/cmdline).
+    public var network = false
     public var help = false
 
     public init() {}
@@ -58,6 +61,7 @@ public struct DaemonOptions: Equatable, Sendable {
                 case "drive": o.drives.append(try value(arg, inline: inline))
                 case "verbose": try flag(); o.verbose = true
                 case "no-cmdline": try flag(); o.noCmdline = true
+                case "network": try flag(); o.network = true
                 case "help": try flag(); o.help = true
                 default: throw UsageError(description: "unknown option '--\(name)'")
                 }
@@ -101,6 +105,9 @@ public struct DaemonOptions: Equatable, Sendable {
           -r                      Accepted for compatibility with upstream's host mode; ignored.
           -l                      Upstream's listen flag: -c names a unix socket to listen on.
           --no-cmdline            Do not read guestfs_* options from /proc/cmdline.
+          --network               The appliance has a network: commands run in the guest
+                                  see the appliance's /etc/resolv.conf (guestfs_network=1
+                                  on the kernel command line says the same).
           -h, --help              Show this help.
 
         """

@@ -18,6 +18,9 @@ public final class DaemonContext {
     public let verbose: Bool
     /// True inside the appliance (not standalone on a host).
     public let inAppliance: Bool
+    /// The appliance has a network (guestfs_network=1, or --network): the
+    /// commands run in the guest get the appliance's resolver.
+    public let network: Bool
     let progressReporter: ProgressReporter
     /// The size the library says an upload will have (the header's
     /// progress_hint; 0 when unknown). Upload handlers report progress
@@ -37,12 +40,14 @@ public final class DaemonContext {
     public private(set) var diskGeneration: UInt64 = 0
 
     public init(sysroot: Sysroot, devices: DeviceNames = DeviceNames(), runner: CommandRunner = CommandRunner(),
-                verbose: Bool = false, inAppliance: Bool = false, clock: DaemonClock = MonotonicClock()) {
+                verbose: Bool = false, inAppliance: Bool = false, network: Bool = false,
+                clock: DaemonClock = MonotonicClock()) {
         self.sysroot = sysroot
         self.devices = devices
         self.runner = runner
         self.verbose = verbose
         self.inAppliance = inAppliance
+        self.network = network
         self.requireMountedRoot = inAppliance
         self.progressReporter = ProgressReporter(clock: clock)
     }

@@ -173,7 +173,43 @@ extension Handlers {
         guard !arguments.isEmpty else { throw DaemonError(message: "passed an empty list") }
         let mounts = bindMountApplianceFilesystems()
         defer { unmountBindMounts(mounts) }
+        let resolver = context.network ? bindApplianceResolver() : nil
+        defer { resolver?.undo() }
         return try runChrooted(arguments)
+    }
+
+    /// With the network on, the guest's /etc/resolv.conf reads as the
+    /// appliance's while a command runs, so that names resolve (upstream
+    /// 1.60: a read-only bind mount, which works even on an immutable file
+    /// and changes nothing of the guest's; 1.48 and 1.54 renamed the
+    /// guest's file aside and copied the appliance's in). Better than
+    /// upstream: a symlink (Ubuntu's to ../run/systemd/resolve/…) is
+    /// followed inside the guest and its target made for the mount when
+    /// its folder exists; where the guest has no such folder, the command
+    /// runs without the resolver instead of failing. A file made for the
+    /// mount is removed after it.
+    fileprivate func bindApplianceResolver() -> ResolverMount? {
+        let source = "/etc/resolv.conf"
+        var st = Glibc.stat()
+        guard stat(source, &st) == 0, let target = try? context.resolve(source) else { return nil }
+        var made = false
+        if lstat(target, &st) != 0 {
+            guard let fd = try? FileIO.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY, mode: 0o644, error: target) else {
+                if context.verbose { logLine("guestfsd: no resolver for the command: cannot make \(target)") }
+                return nil
+            }
+            try? fd.close()
+            made = true
+        }
+        let mounted = Glibc.mount(source, target, nil, UInt(MS_BIND), nil) == 0
+        if mounted {
+            _ = Glibc.mount(nil, target, nil, UInt(MS_REMOUNT | MS_BIND | MS_RDONLY), nil)
+        } else if context.verbose {
+            logLine("guestfsd: no resolver for the command: bind mount on \(target): \(errnoDescription(errno))")
+        }
+        let mount = ResolverMount(target: target, mounted: mounted, made: made)
+        if !mounted { mount.undo(); return nil }
+        return mount
     }
 
     /// Runs argv chrooted in the sysroot; its stdout, or its stderr as the
@@ -222,5 +258,19 @@ extension Handlers {
             return tool
         }
         return "zcat"
+    }
+}
+
+/// The appliance's /etc/resolv.conf bound over the guest's while a command
+/// runs (bindApplianceResolver).
+struct ResolverMount {
+    let target: String
+    let mounted: Bool
+    /// The guest had no file there: it was made for the mount.
+    let made: Bool
+
+    func undo() {
+        if mounted && Glibc.umount(target) != 0 { _ = Glibc.umount2(target, Int32(MNT_DETACH)) }
+        if made { _ = unlink(target) }
     }
 }
