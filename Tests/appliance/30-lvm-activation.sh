@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# retry: it runs the reference appliance live, which now and then names its disks one letter on
 # A disk that already holds an LVM volume group: the appliance activates it
 # at boot (before the daemon runs), so /dev/VG/LV exists and lvs lists it.
 # The disk is prepared with Debian's reference appliance.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# retry: it runs the reference appliance live, which now and then names its disks one letter on
 # Archives carry the guest's numeric owners, never the appliance's names
 # (issue 20): tar-out (plain, numericowner, gzip), tgz-out, txz-out and
 # cpio-out of a tree owned by uids/gids that Debian names (0, 1, 42, 65534)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# retry: it runs the reference appliance live, which now and then names its disks one letter on
 # A Fedora-style guest on btrfs, root and /home as subvolumes mounted
 # through fstab's subvol= (issue 16): virt-inspector's XML on our appliance
 # is identical to the reference's. The image is made once, by guestfish on

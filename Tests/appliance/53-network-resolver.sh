@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# retry: it runs the reference appliance live, which now and then names its disks one letter on
 # With the network on (guestfish --network), a command run in the guest
 # sees the appliance's /etc/resolv.conf, so that names resolve (what
 # virt-customize --install relies on), and the guest's own file is as it

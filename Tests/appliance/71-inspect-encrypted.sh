@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# retry: it runs the reference appliance live, which now and then names its disks one letter on
 # Inspection of encrypted guests with their keys: virt-inspector --key and
 # guestfish -i --key on an LVM-on-LUKS guest and a LUKS-on-LVM guest
 # (Tests/guests/make-encrypted-guests), each run on our appliance and on

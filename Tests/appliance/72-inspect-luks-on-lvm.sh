@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# retry: it runs the reference appliance live, which now and then names its disks one letter on
 # Inspection of libguestfs's own phony Fedora "luks-on-lvm" layout
 # (Tests/guests/make-fedora-luks-on-lvm): four LUKS volumes on LVs, opened
 # by the library with --key for each LV after launch, and an fstab naming

@@ -80,7 +80,15 @@ final class StandaloneDaemon {
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        var args = ["-m", "--propagation", "private", Self.daemonPath, "--listen", "unix:" + socketPath, "--sysroot", sysroot]
+        // Each daemon gets LVM's lock and hints folders of its own, as an
+        // appliance has: tests run side by side, and LVM would otherwise
+        // make one daemon's pvremove answer "flock failed: Resource
+        // temporarily unavailable" while another's lvm command holds the
+        // host's global lock.
+        let privateLVM = "mkdir -p /run/lock/lvm /run/lvm && mount -t tmpfs -o mode=0700 lvmlock /run/lock/lvm"
+            + " && mount -t tmpfs -o mode=0700 lvmrun /run/lvm && exec \"$0\" \"$@\""
+        var args = ["-m", "--propagation", "private", "/bin/sh", "-c", privateLVM,
+                    Self.daemonPath, "--listen", "unix:" + socketPath, "--sysroot", sysroot]
         for image in self.images { args += ["--drive", image] }
         if verbose { args.append("--verbose") }
         p.arguments = args + extraArguments
