@@ -14,8 +14,19 @@ fi
 
 # file-architecture.fish's samples need the cross libcs the host has and
 # the Debian roots lack: made here, copied inside (make-arch-samples).
-rm -rf "$ROOT/.build-appliance/arch-samples"
-"$ROOT/Tests/guests/make-arch-samples" "$ROOT/.build-appliance/arch-samples" || fail "could not make the file_architecture samples"
+# Made once for both roots' tests, which run side by side: under a lock,
+# into a new folder renamed into place, kept while the maker is unchanged.
+samples=$ROOT/.build-appliance/arch-samples
+mkdir -p "$ROOT/.build-appliance"
+key=$(sha256sum "$ROOT/Tests/guests/make-arch-samples" | cut -c1-16)
+(
+    flock 9
+    if [[ ! -d $samples || $(cat "$samples.made-by" 2>/dev/null) != "$key" ]]; then
+        rm -rf "$samples.tmp"
+        "$ROOT/Tests/guests/make-arch-samples" "$samples.tmp" &&
+            rm -rf "$samples" && mv "$samples.tmp" "$samples" && echo "$key" >"$samples.made-by"
+    fi
+) 9>"$samples.lock" || fail "could not make the file_architecture samples"
 start=$(date +%s)
 # COMPAT_RECORD_MISSING=1 (scripts/compat) records missing references:
 # the records' folder is then writable inside
