@@ -10,8 +10,10 @@
 # the LVs, and inspects. About 1 min warm (the reference's outputs cached).
 #
 # The reference's outputs depend only on the images and Debian's
-# libguestfs: they are cached beside the images (ref-outputs/KEY/).
-# REFRESH_REF=1 ignores the cache; KEEP=1 keeps the outputs.
+# libguestfs: they are recorded in Tests/appliance/reference/LIBVER/
+# 71-inspect-encrypted (re-recorded by REF_RECORD=1 scripts/appliance-test
+# 71-inspect-encrypted.sh) and cached beside the images (ref-outputs/KEY/).
+# REFRESH_REF=1 ignores both; KEEP=1 keeps the outputs.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 command -v cryptsetup >/dev/null || skip "cryptsetup is not installed (scripts/setup: cryptsetup-bin)"
@@ -30,6 +32,8 @@ REFCACHE=$CACHE_DIR/ref-outputs/encrypted-$key
 mkdir -p "$REFCACHE"
 
 source "$(dirname "${BASH_SOURCE[0]}")/side-by-side.sh"
+# the reference's outputs recorded in Tests/appliance/reference (lib.sh)
+ref_records "$ROOT/Tests/appliance/side-by-side.sh" "$ROOT/Tests/guests/make-encrypted-guests"
 
 KEY=guestfsd-luks
 cat >"$OUT/inspect.fish" <<'EOF'

@@ -7,8 +7,10 @@
 # guestfish -i (mountpoints, findfs-label, files through the mounted root)
 # on our appliance and on the reference, outputs (stdout, stderr, exit
 # status) compared unmasked except for temporary paths. The reference's
-# outputs are cached beside the image (ref-outputs/KEY/; REFRESH_REF=1
-# ignores the cache, KEEP=1 keeps the outputs). Before the fix, ours
+# outputs are recorded in Tests/appliance/reference/LIBVER/72-inspect-luks-
+# on-lvm (REF_RECORD=1 scripts/appliance-test 72-inspect-luks-on-lvm.sh
+# re-records them) and cached beside the image (ref-outputs/KEY/);
+# REFRESH_REF=1 ignores both, KEEP=1 keeps the outputs. Before the fix, ours
 # resolved no label on an opened LUKS volume: the root's "/" was missing
 # from inspect_get_mountpoints and -i failed mounting /boot.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -28,6 +30,8 @@ REFCACHE=$CACHE_DIR/ref-outputs/luks-on-lvm-$key
 mkdir -p "$REFCACHE"
 
 source "$(dirname "${BASH_SOURCE[0]}")/side-by-side.sh"
+# the reference's outputs recorded in Tests/appliance/reference (lib.sh)
+ref_records "$ROOT/Tests/appliance/side-by-side.sh" "$ROOT/Tests/guests/make-fedora-luks-on-lvm" "$ROOT/Tests/guests/make-rpm-root"
 
 ROOTDEV=/dev/mapper/luks-3c0a1d2e-0000-4a5b-8c6d-000000000001
 keys=()

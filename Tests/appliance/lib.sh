@@ -44,3 +44,52 @@ initramfs_appliance() {
     [[ -s $INITRAMFS_DIR/vmlinuz.x86_64 && -s $INITRAMFS_DIR/initramfs.x86_64.img && ! -e $INITRAMFS_DIR/root ]] \
         || fail "$INITRAMFS_DIR is not an initramfs appliance: $(ls "$INITRAMFS_DIR" | tr '\n' ' ')"
 }
+
+# Recorded reference outputs. A test whose reference side depends only on
+# its inputs keeps the reference appliance's outputs in the repository, in
+# Tests/appliance/reference/LIBVER/TEST/ (LIBVER: this guestfish's version),
+# with KEY there: a hash of the test, of the files that make its inputs
+# (the guest builders it names) and of Debian's libguestfs packages. While
+# KEY matches, the test takes the reference's outputs from there instead of
+# running the reference appliance (about three times our launch time under
+# TCG); when it does not, or when ours differs from the record, the
+# reference runs live. Re-recording, for any such test:
+#   REF_RECORD=1 scripts/appliance-test TEST
+# writes every live reference output that ours matched (the reference now
+# and then names its disks one letter on: such a run matches nothing and is
+# never recorded); REFRESH_REF=1 makes every reference output live.
+REF_LIBVER=$(guestfish --version 2>/dev/null | awk '{print $2; exit}')
+REF_RECORD_FORMAT=1
+# ref_records FILE...: the inputs besides the test itself
+#   -> REFREC (the folder), REFREC_KEY, REFREC_VALID (1 when KEY matches)
+ref_records() {
+    local test=${BASH_SOURCE[-1]} f
+    REFREC=$ROOT/Tests/appliance/reference/${REF_LIBVER:-unknown}/$(basename "$test" .sh)
+    REFREC_KEY=$( {
+        echo "format $REF_RECORD_FORMAT"
+        for f in "$test" "$@"; do echo "== ${f#"$ROOT"/}"; cat "$f"; done
+        dpkg-query -W -f='${Package} ${Version}\n' libguestfs0 libguestfs0t64 guestfs-tools guestfsd supermin 2>/dev/null || true
+    } | sha256sum | cut -c1-24)
+    REFREC_VALID=
+    [[ ${REFRESH_REF:-} != 1 && -f $REFREC/KEY && $(head -n1 "$REFREC/KEY") == "$REFREC_KEY" ]] && REFREC_VALID=1
+    return 0
+}
+# ref_recorded NAME DEST: the recorded output NAME copied to DEST, if valid
+ref_recorded() {
+    [[ -n ${REFREC_VALID:-} && -f $REFREC/$1 ]] || return 1
+    cp "$REFREC/$1" "$2"
+}
+# ref_record NAME SRC: under REF_RECORD=1, SRC becomes the recorded output
+# NAME (a stale record's folder is emptied first)
+ref_record() {
+    [[ ${REF_RECORD:-} == 1 ]] || return 0
+    if [[ ! -f $REFREC/KEY || $(head -n1 "$REFREC/KEY") != "$REFREC_KEY" ]]; then
+        rm -rf "$REFREC"; mkdir -p "$REFREC"
+        { echo "$REFREC_KEY"
+          echo "# recorded by REF_RECORD=1 scripts/appliance-test $(basename "${BASH_SOURCE[-1]}"), reference appliance:"
+          dpkg-query -W -f='# ${Package} ${Version}\n' libguestfs0 libguestfs0t64 guestfs-tools guestfsd supermin 2>/dev/null || true
+        } >"$REFREC/KEY"
+    fi
+    cp "$2" "$REFREC/$1"
+    echo "(recorded ${REFREC#"$ROOT"/}/$1)"
+}
