@@ -67,7 +67,7 @@ ref_records() {
     REFREC=$ROOT/Tests/appliance/reference/${REF_LIBVER:-unknown}/$(basename "$test" .sh)
     REFREC_KEY=$( {
         echo "format $REF_RECORD_FORMAT"
-        for f in "$test" "$@"; do echo "== ${f#"$ROOT"/}"; cat "$f"; done
+        for f in "$test" "$@"; do echo "== ${f##*/}"; cat "$f"; done
         dpkg-query -W -f='${Package} ${Version}\n' libguestfs0 libguestfs0t64 guestfs-tools guestfsd supermin 2>/dev/null || true
     } | sha256sum | cut -c1-24)
     REFREC_VALID=
