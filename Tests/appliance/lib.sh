@@ -72,6 +72,12 @@ ref_records() {
     } | sha256sum | cut -c1-24)
     REFREC_VALID=
     [[ ${REFRESH_REF:-} != 1 && -f $REFREC/KEY && $(head -n1 "$REFREC/KEY") == "$REFREC_KEY" ]] && REFREC_VALID=1
+    if [[ -z $REFREC_VALID && ${REFRESH_REF:-} != 1 ]]; then
+        local why="none recorded for libguestfs ${REF_LIBVER:-unknown}"
+        [[ -f $REFREC/KEY ]] && why="the record is stale: the test, its guest builders or Debian's libguestfs changed"
+        echo "(reference outputs: $why (${REFREC#"$ROOT"/}); the reference runs live where this machine has not cached its output;" \
+             "REF_RECORD=1 scripts/appliance-test $(basename "$test") records them)"
+    fi
     return 0
 }
 # ref_recorded NAME DEST: the recorded output NAME copied to DEST, if valid
