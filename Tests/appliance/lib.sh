@@ -60,6 +60,8 @@ initramfs_appliance() {
 # never recorded); REFRESH_REF=1 makes every reference output live.
 REF_LIBVER=$(guestfish --version 2>/dev/null | awk '{print $2; exit}' || true)
 REF_RECORD_FORMAT=1
+# the reference appliance's packages: their versions are in the key
+REF_PACKAGES=(libguestfs0 libguestfs0t64 guestfs-tools guestfsd supermin)
 # ref_records FILE...: the inputs besides the test itself
 #   -> REFREC (the folder), REFREC_KEY, REFREC_VALID (1 when KEY matches)
 ref_records() {
@@ -68,7 +70,7 @@ ref_records() {
     REFREC_KEY=$( {
         echo "format $REF_RECORD_FORMAT"
         for f in "$test" "$@"; do echo "== ${f##*/}"; cat "$f"; done
-        dpkg-query -W -f='${Package} ${Version}\n' libguestfs0 libguestfs0t64 guestfs-tools guestfsd supermin 2>/dev/null || true
+        dpkg-query -W -f='${Package} ${Version}\n' "${REF_PACKAGES[@]}" 2>/dev/null || true
     } | sha256sum | cut -c1-24)
     REFREC_VALID=
     [[ ${REFRESH_REF:-} != 1 && -f $REFREC/KEY && $(head -n1 "$REFREC/KEY") == "$REFREC_KEY" ]] && REFREC_VALID=1
@@ -93,7 +95,7 @@ ref_record() {
         rm -rf "$REFREC"; mkdir -p "$REFREC"
         { echo "$REFREC_KEY"
           echo "# recorded by REF_RECORD=1 scripts/appliance-test $(basename "${BASH_SOURCE[-1]}"), reference appliance:"
-          dpkg-query -W -f='# ${Package} ${Version}\n' libguestfs0 libguestfs0t64 guestfs-tools guestfsd supermin 2>/dev/null || true
+          dpkg-query -W -f='# ${Package} ${Version}\n' "${REF_PACKAGES[@]}" 2>/dev/null || true
         } >"$REFREC/KEY"
     fi
     cp "$2" "$REFREC/$1"
